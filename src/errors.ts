@@ -1,0 +1,59 @@
+// Every error fcgi-pool raises is a FcgiPoolError with a stable `code` (like undici's UND_ERR_*),
+// so callers, logs and tests match on codes, never on message text.
+
+export class FcgiPoolError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Malformed FastCGI input: the stream that produced it cannot be trusted any more. */
+export class FcgiProtocolError extends FcgiPoolError {}
+
+export const ProtocolErrorCode = {
+  BAD_VERSION: 'FCGI_ERR_BAD_VERSION',
+  BAD_TYPE: 'FCGI_ERR_BAD_TYPE',
+  BAD_LENGTH: 'FCGI_ERR_BAD_LENGTH',
+  UNKNOWN_REQUEST: 'FCGI_ERR_UNKNOWN_REQUEST',
+  TRUNCATED: 'FCGI_ERR_TRUNCATED',
+  BAD_NAME_VALUE: 'FCGI_ERR_BAD_NAME_VALUE',
+  NAME_VALUE_TOO_LARGE: 'FCGI_ERR_NAME_VALUE_TOO_LARGE',
+  UNEXPECTED_RECORD: 'FCGI_ERR_UNEXPECTED_RECORD',
+} as const;
+
+/** The backend connection failed (refused, reset, closed early, timed out). */
+export class BackendError extends FcgiPoolError {}
+
+export const BackendErrorCode = {
+  CONNECT: 'FCGI_ERR_CONNECT',
+  CONNECT_TIMEOUT: 'FCGI_ERR_CONNECT_TIMEOUT',
+  CLOSED: 'FCGI_ERR_BACKEND_CLOSED',
+  RESET: 'FCGI_ERR_BACKEND_RESET',
+  READ_TIMEOUT: 'FCGI_ERR_READ_TIMEOUT',
+  ABORTED: 'FCGI_ERR_ABORTED',
+  BUSY: 'FCGI_ERR_CONNECTION_BUSY',
+} as const;
+
+/** The pool could not give a connection (queue full or timed out, server gone). */
+export class PoolError extends FcgiPoolError {}
+
+export const PoolErrorCode = {
+  QUEUE_TIMEOUT: 'FCGI_ERR_QUEUE_TIMEOUT',
+  QUEUE_FULL: 'FCGI_ERR_QUEUE_FULL',
+  NO_SERVER: 'FCGI_ERR_NO_SERVER',
+  SERVER_DOWN: 'FCGI_ERR_SERVER_DOWN',
+  HANDOFF_TIMEOUT: 'FCGI_ERR_HANDOFF_TIMEOUT',
+  CLOSED: 'FCGI_ERR_POOL_CLOSED',
+} as const;
+
+/** Bad configuration or bad arguments: names the field. */
+export class ConfigError extends FcgiPoolError {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super('FCGI_ERR_CONFIG', `${field}: ${message}`);
+    this.field = field;
+  }
+}
