@@ -57,3 +57,15 @@ export class ConfigError extends FcgiPoolError {
     this.field = field;
   }
 }
+
+/** A backend connection could not be handed over to another thread (DESIGN.md §4). */
+export class HandoffError extends FcgiPoolError {}
+
+export const HandoffErrorCode = {
+  /** Bytes are buffered in either direction, or it is still connecting: moving it would lose data. */
+  NOT_IDLE: 'FCGI_ERR_HANDOFF_NOT_IDLE',
+  /** The socket is destroyed or shutting down, or its handle already left this thread. */
+  CLOSED: 'FCGI_ERR_HANDOFF_CLOSED',
+  /** Not a TCP connection (unix-domain sockets cannot move), or the runtime cannot move handles. */
+  UNSUPPORTED: 'FCGI_ERR_HANDOFF_UNSUPPORTED',
+} as const;
