@@ -1,0 +1,451 @@
+// The whole configuration of fcgi-pool, with defaults chosen for php-fpm's stock www.conf.
+// Every field accepts the human forms an operator types in YAML or the environment
+// ("8m", "on", "5000"), and every error message says what the field must be, because the
+// loader prefixes it with the field's path (servers[0].maxConnections: must be ...).
+// docs/config.md lists the fields, defaults, environment variables and flags.
+
+import { isIP } from 'node:net';
+import os from 'node:os';
+import { z } from 'zod';
+import {
+  type BackendAddress,
+  formatAddress,
+  isLoopbackHost,
+  type ListenAddress,
+  parseBackendAddress,
+  parseListenAddress,
+} from './address.ts';
+import { formatByteSize, parseBoolean, parseByteSize, parseDecimal } from './units.ts';
+
+/**
+ * Upper bound of worker threads: past a few dozen, threads only add lock contention and
+ * cross-thread hand-offs, and a bound keeps the shared-memory layout small.
+ */
+export const MAX_THREADS = 64;
+
+export const REUSE_MODES = ['never', 'safe', 'always'] as const;
+export type ReuseMode = (typeof REUSE_MODES)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const MiB = 1024 * 1024;
+
+// ---- field builders --------------------------------------------------------------------
+
+function intField(min: number, max?: number) {
+  const message =
+    max !== undefined
+      ? `must be an integer from ${min} to ${max}`
+      : min === 1
+        ? 'must be a positive integer'
+        : min === 0
+          ? 'must be a non-negative integer'
+          : `must be an integer of at least ${min}`;
+  const base = z.int({ error: message }).min(min, { error: message });
+  return z.preprocess(
+    (v) => (typeof v === 'string' ? (parseDecimal(v) ?? v) : v),
+    max === undefined ? base : base.max(max, { error: message }),
+  );
+}
+
+function bytesField(min: number, max: number) {
+  const message = `must be a size from ${formatByteSize(min)} to ${formatByteSize(max)}, such as 65536, 512k or 8m`;
+  return z.preprocess(
+    (v) => (typeof v === 'string' ? (parseByteSize(v) ?? v) : v),
+    z.int({ error: message }).min(min, { error: message }).max(max, { error: message }),
+  );
+}
+
+function boolField() {
+  return z.preprocess(
+    (v) => (typeof v === 'string' ? (parseBoolean(v) ?? v) : v),
+    z.boolean({ error: 'must be true or false (on/off)' }),
+  );
+}
+
+function textField(what = 'a non-empty string') {
+  return z
+    .string({ error: `must be ${what}` })
+    .min(1, { error: `must be ${what}` })
+    .refine((s) => !s.includes('\0'), { error: 'must not contain a NUL byte' });
+}
+
+function enumField<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: `must be one of ${values.join(', ')}` });
+}
+
+function listenField(fallback: string) {
+  return z
+    .string({ error: 'must be an address such as 0.0.0.0:8080' })
+    .transform((s, ctx): ListenAddress => {
+      try {
+        return parseListenAddress(s);
+      } catch (err) {
+        ctx.issues.push({ code: 'custom', message: (err as Error).message, input: s });
+        return z.NEVER;
+      }
+    })
+    .prefault(fallback);
+}
+
+const backendAddressField = z
+  .string({ error: 'must be host:port or unix:/path' })
+  .transform((s, ctx): BackendAddress => {
+    try {
+      return parseBackendAddress(s);
+    } catch (err) {
+      ctx.issues.push({ code: 'custom', message: (err as Error).message, input: s });
+      return z.NEVER;
+    }
+  });
+
+/** An absolute path, normalised: single slashes, no trailing slash, no "." or ".." segment. */
+function absolutePathField(what: string) {
+  return textField(`an absolute path (${what})`).transform((s, ctx) => {
+    if (!s.startsWith('/')) {
+      ctx.issues.push({ code: 'custom', message: `must be an absolute path, got "${s}"`, input: s });
+      return z.NEVER;
+    }
+    const segments = s.split('/').filter((seg) => seg !== '' && seg !== '.');
+    if (segments.includes('..')) {
+      ctx.issues.push({ code: 'custom', message: 'must not contain ".." segments', input: s });
+      return z.NEVER;
+    }
+    return `/${segments.join('/')}`;
+  });
+}
+
+function ipOrCidr(text: string): boolean {
+  const slash = text.indexOf('/');
+  const ip = slash < 0 ? text : text.slice(0, slash);
+  const family = isIP(ip);
+  if (family === 0) return false;
+  if (slash < 0) return true;
+  const bits = text.slice(slash + 1);
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+const PARAM_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+function pathInfoRegexProblem(source: string): string | undefined {
+  let re: RegExp;
+  try {
+    re = new RegExp(source);
+  } catch (err) {
+    return `is not a valid regular expression: ${(err as Error).message}`;
+  }
+  // Matching the empty alternative reveals the group count without knowing any input.
+  const groups = new RegExp(`${re.source}|`).exec('')!.length - 1;
+  if (groups < 1) return 'needs a capture group for SCRIPT_NAME, e.g. ^(.+?\\.php)(/.*)?$';
+  return undefined;
+}
+
+// ---- sections ----------------------------------------------------------------------------
+
+const ListenSchema = z
+  .strictObject({
+    http: listenField('0.0.0.0:8080'),
+    /** Loopback by default: the control plane can purge and drain, so it is not exposed unasked. */
+    grpc: listenField('127.0.0.1:50051'),
+    admin: listenField('0.0.0.0:8081'),
+  })
+  .prefault({});
+
+const AppSchema = z
+  .strictObject({
+    /** DOCUMENT_ROOT as php-fpm sees it (php-fpm may run in another pod: nothing here is read locally). */
+    docroot: absolutePathField('the document root as php-fpm sees it').prefault('/srv/www'),
+    /** Appended to directory URIs (those ending in "/"), like nginx fastcgi_index. */
+    index: textField('a file name')
+      .refine((s) => !s.includes('/'), { error: 'must be a file name without "/"' })
+      .default('index.php'),
+    /**
+     * Splits the decoded, normalised path: group 1 is SCRIPT_NAME, the rest of the path is
+     * PATH_INFO (nginx fastcgi_split_path_info). No flags: matching is case-sensitive ASCII.
+     */
+    pathInfoRegex: z
+      .string({ error: 'must be a regular expression' })
+      .superRefine((s, ctx) => {
+        const problem = pathInfoRegexProblem(s);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .default('^(.+?\\.php)(/.*)?$'),
+    /** Only script names ending in one of these reach php-fpm (matched case-sensitively). */
+    scriptExtensions: z
+      .array(
+        z.string().regex(/^\.[A-Za-z0-9_-]+$/, { error: 'must be an extension with its dot, e.g. ".php"' }),
+        { error: 'must be a list of extensions such as [".php"]' },
+      )
+      .min(1, { error: 'must list at least one extension' })
+      .default(() => ['.php']),
+    /** Extra FastCGI params; they win over generated ones and may set PHP_VALUE/PHP_ADMIN_VALUE. */
+    params: z
+      .record(
+        z.string().regex(PARAM_NAME_RE, { error: 'param names must look like NAME_1' }),
+        z.string({ error: 'must be a string' }).refine((s) => !s.includes('\0'), {
+          error: 'must not contain a NUL byte',
+        }),
+        { error: 'must be a map of NAME: value' },
+      )
+      .default(() => ({})),
+    /** SERVER_NAME; default: the HTTP listen host, or the machine's host name when that is a wildcard. */
+    serverName: textField('a host name').optional(),
+    /** Serve non-script files from docroot (needs docroot on this machine). */
+    staticFiles: boolField().default(false),
+    /** Answer 404 for scripts missing under docroot before asking php-fpm (needs docroot on this machine). */
+    checkScriptExists: boolField().default(false),
+    /** Peers whose X-Forwarded-For / X-Forwarded-Proto are believed: IPs or CIDRs, v4 or v6. */
+    trustedProxies: z
+      .array(z.string().refine(ipOrCidr, { error: 'must be an IP address or CIDR such as 10.0.0.0/8' }), {
+        error: 'must be a list of IP addresses or CIDRs',
+      })
+      .default(() => []),
+    /** Largest request body; matches PHP's default post_max_size of 8M. */
+    maxBodyBytes: bytesField(0, 64 * 1024 * MiB).default(8 * MiB),
+    /** Largest request head (Node's http maxHeaderSize; 16 KiB is Node's default). */
+    maxHeaderBytes: bytesField(1024, 1 * MiB).default(16 * 1024),
+    /** Largest encoded PARAMS set; a request that needs more gets 431 (never truncated). */
+    maxParamsBytes: bytesField(1024, 16 * MiB).default(64 * 1024),
+    /** Largest CGI response head from php-fpm; more is a 502 ("upstream sent too big header"). */
+    maxResponseHeaderBytes: bytesField(1024, 1 * MiB).default(32 * 1024),
+    /** Where request bodies of unknown length are spooled to learn CONTENT_LENGTH. */
+    spoolDir: absolutePathField('a directory for request bodies').prefault(os.tmpdir()),
+    /** Retry POST/PATCH/... on a fresh connection when a reused one failed before any response byte. */
+    retryNonIdempotent: boolField().default(false),
+  })
+  .prefault({});
+
+/**
+ * Per-backend tuning, shared by `serverDefaults` (like HAProxy default-server) and each entry
+ * of `servers`. maxConnections defaults to 5, php-fpm's stock pm.max_children: more
+ * connections than children only queue in php-fpm's listen backlog and end as 504s.
+ */
+const serverTuning = {
+  maxConnections: intField(1, 65535),
+  /** Idle connections kept for reuse; default and upper bound: maxConnections. */
+  maxIdle: intField(0, 65535),
+  reuse: enumField(REUSE_MODES),
+  /** Idle connections older than this are closed; keep it below php-fpm's request_terminate_timeout. */
+  purgeDelayMs: intField(0),
+  /** Close a connection after this many requests (0: unlimited), like HAProxy max-reuse. */
+  maxRequestsPerConnection: intField(0),
+  connectTimeoutMs: intField(1),
+  /** Longest silence from php-fpm during a request (nginx fastcgi_read_timeout). */
+  readTimeoutMs: intField(1),
+  weight: intField(1, 256),
+};
+
+export const ServerDefaultsSchema = z
+  .strictObject({
+    maxConnections: serverTuning.maxConnections.default(5),
+    maxIdle: serverTuning.maxIdle.optional(),
+    reuse: serverTuning.reuse.default('always'),
+    purgeDelayMs: serverTuning.purgeDelayMs.default(5000),
+    maxRequestsPerConnection: serverTuning.maxRequestsPerConnection.default(0),
+    connectTimeoutMs: serverTuning.connectTimeoutMs.default(3000),
+    readTimeoutMs: serverTuning.readTimeoutMs.default(60_000),
+    weight: serverTuning.weight.default(1),
+  })
+  .prefault({});
+
+/** One `servers` entry: an address string, or an object whose unset fields come from serverDefaults. */
+export const ServerEntrySchema = z.preprocess(
+  (v) => (typeof v === 'string' ? { address: v } : v),
+  z.strictObject(
+    {
+      /** Label in metrics, logs and gRPC; default: the address as written. */
+      name: textField('a server name').max(128, { error: 'must be at most 128 characters' }).optional(),
+      address: backendAddressField,
+      maxConnections: serverTuning.maxConnections.optional(),
+      maxIdle: serverTuning.maxIdle.optional(),
+      reuse: serverTuning.reuse.optional(),
+      purgeDelayMs: serverTuning.purgeDelayMs.optional(),
+      maxRequestsPerConnection: serverTuning.maxRequestsPerConnection.optional(),
+      connectTimeoutMs: serverTuning.connectTimeoutMs.optional(),
+      readTimeoutMs: serverTuning.readTimeoutMs.optional(),
+      weight: serverTuning.weight.optional(),
+    },
+    { error: 'must be an address string or a server object' },
+  ),
+);
+
+const PoolSchema = z
+  .strictObject({
+    /** Longest wait for a connection before 503 (HAProxy timeout queue). 0: never queue. */
+    queueTimeoutMs: intField(0).default(10_000),
+    /** Waiting requests per worker thread before 503. */
+    maxQueue: intField(0).default(1024),
+    /** A waiter older than this elsewhere gets a freed connection before the local queue. */
+    starvationBoundMs: intField(0).default(5),
+    /** Never steal from a thread left with this many idle connections or fewer (HAProxy pool-low-conn). */
+    lowIdleNoSteal: intField(0).default(0),
+    /** Give up on a cross-thread hand-off after this long and open or queue instead. */
+    handoffTimeoutMs: intField(1).default(200),
+    /** Server slots in shared memory, including room for servers added at run time. */
+    maxServers: intField(1, 4096).default(16),
+  })
+  .prefault({});
+
+const GrpcSchema = z
+  .strictObject({
+    tokens: z
+      .strictObject({
+        readOnly: textField('a token').optional(),
+        admin: textField('a token').optional(),
+        readOnlyFile: absolutePathField('a file holding the token').optional(),
+        adminFile: absolutePathField('a file holding the token').optional(),
+      })
+      .prefault({}),
+    /** Serve gRPC without TLS on a non-loopback address (tokens then cross the network in clear). */
+    allowInsecureRemote: boolField().default(false),
+    tls: z
+      .strictObject({
+        cert: absolutePathField('the certificate file'),
+        key: absolutePathField('the private key file'),
+        ca: absolutePathField('the CA bundle for client certificates').optional(),
+        requireClientCert: boolField().default(false),
+      })
+      .optional(),
+  })
+  .prefault({});
+
+const ShutdownSchema = z
+  .strictObject({
+    /** Time given to in-flight requests after SIGTERM before sockets are closed. */
+    graceMs: intField(0).default(30_000),
+    /** Keep serving this long after SIGTERM so load balancers notice /readyz failing first. */
+    delayMs: intField(0).default(0),
+  })
+  .prefault({});
+
+const LogSchema = z
+  .strictObject({
+    level: enumField(LOG_LEVELS).default('info'),
+    access: boolField().default(true),
+  })
+  .prefault({});
+
+// ---- root -------------------------------------------------------------------------------
+
+const RawConfigSchema = z.strictObject({
+  threads: intField(1, MAX_THREADS).default(() => Math.min(os.availableParallelism(), MAX_THREADS)),
+  /** The USR1 fast path (DESIGN.md §2); false makes every wake-up take the lock, for comparison. */
+  fastPath: boolField().default(true),
+  listen: ListenSchema,
+  app: AppSchema,
+  serverDefaults: ServerDefaultsSchema,
+  /** php-fpm backends; empty: requests go to the embedded responder. */
+  servers: z.array(ServerEntrySchema, { error: 'must be a list of servers' }).default(() => []),
+  pool: PoolSchema,
+  grpc: GrpcSchema,
+  shutdown: ShutdownSchema,
+  log: LogSchema,
+});
+
+export type ServerDefaults = z.output<typeof ServerDefaultsSchema>;
+export type ServerEntry = z.output<typeof ServerEntrySchema>;
+
+export interface ServerConfig {
+  readonly name: string;
+  readonly address: BackendAddress;
+  readonly maxConnections: number;
+  readonly maxIdle: number;
+  readonly reuse: ReuseMode;
+  readonly purgeDelayMs: number;
+  readonly maxRequestsPerConnection: number;
+  readonly connectTimeoutMs: number;
+  readonly readTimeoutMs: number;
+  readonly weight: number;
+}
+
+/**
+ * Fills an entry's unset fields from the defaults. An inherited maxIdle is capped at the
+ * server's maxConnections; an explicit one above it is the caller's error to report.
+ */
+export function resolveServer(entry: ServerEntry, defaults: ServerDefaults): ServerConfig {
+  const maxConnections = entry.maxConnections ?? defaults.maxConnections;
+  return {
+    name: entry.name ?? formatAddress(entry.address),
+    address: entry.address,
+    maxConnections,
+    maxIdle: entry.maxIdle ?? Math.min(defaults.maxIdle ?? maxConnections, maxConnections),
+    reuse: entry.reuse ?? defaults.reuse,
+    purgeDelayMs: entry.purgeDelayMs ?? defaults.purgeDelayMs,
+    maxRequestsPerConnection: entry.maxRequestsPerConnection ?? defaults.maxRequestsPerConnection,
+    connectTimeoutMs: entry.connectTimeoutMs ?? defaults.connectTimeoutMs,
+    readTimeoutMs: entry.readTimeoutMs ?? defaults.readTimeoutMs,
+    weight: entry.weight ?? defaults.weight,
+  };
+}
+
+export const ConfigSchema = RawConfigSchema.transform((raw, ctx) => {
+  const servers = raw.servers.map((entry) => resolveServer(entry, raw.serverDefaults));
+  const seen = new Map<string, number>();
+  servers.forEach((s, i) => {
+    if (s.maxIdle > s.maxConnections) {
+      ctx.issues.push({
+        code: 'custom',
+        path: ['servers', i, 'maxIdle'],
+        message: `must not exceed maxConnections (${s.maxIdle} > ${s.maxConnections})`,
+        input: s.maxIdle,
+      });
+    }
+    const first = seen.get(s.name);
+    if (first !== undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        path: ['servers', i, 'name'],
+        message: `"${s.name}" is already the name of servers[${first}]; give each server a distinct name`,
+        input: s.name,
+      });
+    } else seen.set(s.name, i);
+  });
+  if (servers.length > raw.pool.maxServers) {
+    ctx.issues.push({
+      code: 'custom',
+      path: ['pool', 'maxServers'],
+      message: `must be at least the number of configured servers (${servers.length})`,
+      input: raw.pool.maxServers,
+    });
+  }
+  const { tokens, tls, allowInsecureRemote } = raw.grpc;
+  for (const role of ['readOnly', 'admin'] as const) {
+    if (tokens[role] !== undefined && tokens[`${role}File`] !== undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        path: ['grpc', 'tokens', `${role}File`],
+        message: `set either ${role} or ${role}File, not both`,
+        input: tokens[`${role}File`],
+      });
+    }
+  }
+  if (tls?.requireClientCert && tls.ca === undefined) {
+    ctx.issues.push({
+      code: 'custom',
+      path: ['grpc', 'tls', 'ca'],
+      message: 'is needed to verify client certificates when requireClientCert is true',
+      input: undefined,
+    });
+  }
+  if (tls === undefined && !allowInsecureRemote && !isLoopbackHost(raw.listen.grpc.host)) {
+    ctx.issues.push({
+      code: 'custom',
+      path: ['listen', 'grpc'],
+      message:
+        `${formatAddress(raw.listen.grpc)} is reachable from other hosts: configure grpc.tls, ` +
+        'or set grpc.allowInsecureRemote to accept plain-text control traffic',
+      input: formatAddress(raw.listen.grpc),
+    });
+  }
+  return { ...raw, servers };
+});
+
+export type Config = z.output<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type AppConfig = Config['app'];
+export type PoolConfig = Config['pool'];
+export type GrpcConfig = Config['grpc'];
+
+/** The configuration with nothing set (threads depend on the machine). */
+export const DEFAULTS: Config = ConfigSchema.parse({});
