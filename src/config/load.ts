@@ -25,7 +25,7 @@ export interface LoadConfigOptions {
 }
 
 /** Throws ConfigError naming the first bad field, e.g. "servers[0].maxConnections: must be ...". */
-export function loadConfig(options: LoadConfigOptions = {}): Config {
+export function loadConfig(options: LoadConfigOptions): Config {
   const env = options.env ?? {};
   const fileName = options.file ?? (env[CONFIG_FILE_ENV]?.trim() || undefined);
   const file = fileName === undefined ? undefined : readConfigFile(fileName);

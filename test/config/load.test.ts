@@ -30,7 +30,7 @@ function configError(fn: () => unknown): ConfigError {
 
 describe('loadConfig', () => {
   test('with nothing set, the defaults suit a stock php-fpm', () => {
-    const config = loadConfig();
+    const config = loadConfig({});
     assert.deepEqual(config, DEFAULTS);
     assert.equal(config.serverDefaults.maxConnections, 5, 'php-fpm www.conf pm.max_children = 5');
     assert.equal(config.serverDefaults.reuse, 'always');
