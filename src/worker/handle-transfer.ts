@@ -77,7 +77,8 @@ export function canTransferHandles(): boolean {
  * Checks everything before changing anything: on a thrown HandoffError the socket is untouched
  * and still usable. On success the old socket is destroyed without closing the descriptor and
  * emits 'close' (without hadError) on the next tick; `isDetached(socket)` tells that apart from a
- * real close. After this the old socket never reads, writes or closes the descriptor again.
+ * real close. After this the old socket never reads, writes or closes the descriptor again,
+ * and its address getters (localPort, remotePort) return undefined: read them first.
  */
 export function detachHandle(socket: net.Socket): TransferableTcpHandle {
   const internals = socket as unknown as SocketInternals;

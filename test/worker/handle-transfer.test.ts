@@ -222,6 +222,17 @@ describe('handle transfer between threads', () => {
     assert.equal(await b.exchange('still mine'), 'still mine');
   });
 
+  test('a detached handle that was never posted can be adopted back on the same thread', async () => {
+    const socket = await connect(echo.port);
+    await exchange(socket, 'first');
+    const localPort = socket.localPort;
+    const again = adoptHandle(detachHandle(socket));
+    sockets.push(again);
+    assert.equal(again.localPort, localPort);
+    again.resume();
+    assert.equal(await exchange(again, 'second'), 'second');
+  });
+
   test('a connection moves back and forth between main, worker A and worker B', async () => {
     const a = new PeerThread();
     threads.push(a);
