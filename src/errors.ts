@@ -69,3 +69,15 @@ export const HandoffErrorCode = {
   /** Not a TCP connection (unix-domain sockets cannot move), or the runtime cannot move handles. */
   UNSUPPORTED: 'FCGI_ERR_HANDOFF_UNSUPPORTED',
 } as const;
+
+/** The HTTP gateway refused a request or a backend response (maps to a 4xx or 502). */
+export class GatewayError extends FcgiPoolError {}
+
+export const GatewayErrorCode = {
+  /** The backend's CGI head (headers before the body) is over app.maxResponseHeaderBytes. */
+  CGI_HEADER_TOO_LARGE: 'FCGI_ERR_CGI_HEADER_TOO_LARGE',
+  /** `Status:` is not three digits from 200 to 599. */
+  CGI_BAD_STATUS: 'FCGI_ERR_CGI_BAD_STATUS',
+  /** A CGI header line is malformed: no colon, a bad name, control characters, bad Content-Length. */
+  CGI_BAD_HEADER: 'FCGI_ERR_CGI_BAD_HEADER',
+} as const;
