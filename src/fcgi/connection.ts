@@ -15,10 +15,15 @@
 import type net from 'node:net';
 import { BackendError, BackendErrorCode, FcgiProtocolError, ProtocolErrorCode } from '../errors.ts';
 import { connectSocket } from './connect.ts';
+import type {
+  FcgiConnectionOptions,
+  FcgiParamsInput,
+  FcgiRequestOptions,
+  FcgiTasklet,
+} from './connection-types.ts';
 import { FCGI_KEEP_CONN, MAX_RECORD_TYPE, RecordType, Role } from './constants.ts';
 import { getValues } from './management.ts';
-import type { NameValueInput } from './name-value.ts';
-import { ParamsWriter, type PreEncodedParams, requestHeadFromRecords } from './params-writer.ts';
+import { ParamsWriter, requestHeadFromRecords } from './params-writer.ts';
 import { RecordParser } from './parser.ts';
 import { encodeAbortRequest, encodeStreamEnd } from './records.ts';
 import {
@@ -28,41 +33,18 @@ import {
   writeStdinRecords,
 } from './request.ts';
 
+export type {
+  FcgiConnectionOptions,
+  FcgiParamsInput,
+  FcgiRequestOptions,
+  FcgiTasklet,
+  WakeKind,
+} from './connection-types.ts';
 export type { FcgiRequestError, FcgiRequestHandle, FcgiResponseHandler } from './request.ts';
-
-export type WakeKind = 'data' | 'end' | 'error' | 'close' | 'drain';
-
-/** The pool's per-connection handler state; wake() returning false means "not yours any more". */
-export interface FcgiTasklet {
-  wake(kind: WakeKind): boolean;
-}
-
-export interface FcgiConnectionOptions {
-  /** Shown in errors and logs; the pool passes its slot's connection id. */
-  id?: number;
-  /** Send FCGI_KEEP_CONN (default true). Without it the backend closes after each request. */
-  keepConn?: boolean;
-  /** Requests at once (default 1). > 1 multiplexes: only when the backend said FCGI_MPXS_CONNS=1. */
-  maxConcurrent?: number;
-}
-
-/**
- * Params of a request: a ParamsWriter (fastest: the request head is built in its buffer),
- * pre-encoded static params, PARAMS records from encodeParams() (terminator included; their
- * request id is rewritten), or plain pairs.
- */
-export type FcgiParamsInput = ParamsWriter | PreEncodedParams | Uint8Array | NameValueInput;
-
-export interface FcgiRequestOptions {
-  /**
-   * The whole body, sent with the params (an empty buffer means no body and sends the empty
-   * STDIN at once). null or absent: stream it with handle.write() and end it with handle.end().
-   */
-  stdin?: Uint8Array | null;
-}
 
 /** Bodies up to this size are copied into the request head: one write beats a writev. */
 const INLINE_STDIN_MAX = 16 * 1024;
+const NO_BODY = Buffer.alloc(0);
 
 let nextConnectionId = 1;
 
@@ -108,6 +90,7 @@ export class FcgiConnection {
     socket.on('error', this.onSocketError);
     socket.on('close', this.onSocketClose);
     socket.on('drain', this.onSocketDrain);
+    socket.resume(); // an adopted socket arrives paused (detachSocket); reading is ours now
   }
 
   /** Connects and wraps the socket; errors are BackendError CONNECT / CONNECT_TIMEOUT. */
@@ -158,7 +141,9 @@ export class FcgiConnection {
         `connection ${this.id} already runs ${this.#active} request(s) (max ${this.maxConcurrent})`,
       );
     }
-    const stdin = options?.stdin ?? null;
+    const stream = options?.streamStdin === true;
+    if (stream && options?.stdin != null) throw new TypeError('pass either stdin or streamStdin, not both');
+    const stdin = stream ? null : (options?.stdin ?? NO_BODY);
     const inline = stdin !== null && stdin.length <= INLINE_STDIN_MAX ? stdin : null;
     const head = buildHead(params, id, this.#flags, inline);
     const req = new FcgiRequest(this, id, handler);
@@ -321,11 +306,12 @@ export class FcgiConnection {
     if (this.closed) return; // destroyed by a handler while this chunk was being parsed
     const req = requestId < this.#slots.length ? this.#slots[requestId] : null;
     if (req === null || req === undefined) {
+      // stray bytes, a management record (id 0) or a record for an id we never used
+      const stray = this.#active === 0 || requestId === 0;
       throw new FcgiProtocolError(
-        this.#active === 0 ? ProtocolErrorCode.UNEXPECTED_RECORD : ProtocolErrorCode.UNKNOWN_REQUEST,
-        this.#active === 0
-          ? `record type ${type} for request ${requestId} while no request is active (stray bytes)`
-          : `record type ${type} for request ${requestId}, which is not active`,
+        stray ? ProtocolErrorCode.UNEXPECTED_RECORD : ProtocolErrorCode.UNKNOWN_REQUEST,
+        `record type ${type} for request ${requestId}` +
+          (this.#active === 0 ? ' while no request is active (stray bytes)' : ', which is not active'),
       );
     }
     switch (type) {

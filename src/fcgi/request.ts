@@ -21,8 +21,11 @@ export interface FcgiResponseHandler {
   onStderr(chunk: Buffer): void;
   /** END_REQUEST: the response is complete. */
   onEnd(appStatus: number, protocolStatus: number): void;
-  /** The request failed; exactly one of onEnd and onError is called, once. */
-  onError(err: FcgiRequestError): void;
+  /**
+   * The request failed; exactly one of onEnd and onError is called, once. Errors from the
+   * connection are FcgiRequestErrors (`responseStarted` tells whether a retry is safe).
+   */
+  onError(err: Error): void;
   /** The socket drained after handle.write() returned false. */
   onDrain?(): void;
 }
