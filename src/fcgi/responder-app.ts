@@ -24,7 +24,7 @@ export const builtinApp: ResponderApp = async (req, res) => {
   if (url.pathname === '/echo' || query.has('echo')) return echo(req, res, uri);
   if (url.pathname === '/sleep') {
     const ms = clamp(query.get('ms'), MAX_SLEEP_MS);
-    await sleep(ms);
+    await sleep(ms, undefined, { ref: false }); // an aborted sleeper must not keep the process up
     res.write(`slept ${ms} ms\n`);
     return res.end();
   }

@@ -151,12 +151,12 @@ export class ResponderConnection implements ResponseSink {
       throw unexpected(RecordType.BEGIN_REQUEST, id, 'for an active or null request id');
     }
     if (this.#closing) return;
-    if (!this.#host.options.mpxs && this.#requests.size > 0) {
-      this.socket.write(encodeEndRequest(id, 0, ProtocolStatus.CANT_MPX_CONN));
-      return;
-    }
     if (role !== Role.RESPONDER) {
       this.socket.write(encodeEndRequest(id, 0, ProtocolStatus.UNKNOWN_ROLE));
+      return;
+    }
+    if (!this.#host.options.mpxs && this.#requests.size > 0) {
+      this.socket.write(encodeEndRequest(id, 0, ProtocolStatus.CANT_MPX_CONN));
       return;
     }
     this.#clearIdleTimer();
@@ -195,6 +195,9 @@ export class ResponderConnection implements ResponseSink {
     };
     const start = (): void => {
       if (res.aborted) return;
+      // a synchronous app's headers, body and END_REQUEST leave in one write
+      this.socket.cork();
+      process.nextTick(uncork, this.socket);
       try {
         const done = this.#host.app(request, res);
         if (done instanceof Promise) done.catch((err: unknown) => this.#appFailed(res, err));
@@ -262,6 +265,10 @@ export class ResponderConnection implements ResponseSink {
     this.#requests.clear();
     this.#host.forget(this);
   }
+}
+
+function uncork(socket: net.Socket): void {
+  socket.uncork();
 }
 
 function unexpected(type: number, id: number, why: string): FcgiProtocolError {
