@@ -70,6 +70,26 @@ export const HandoffErrorCode = {
   UNSUPPORTED: 'FCGI_ERR_HANDOFF_UNSUPPORTED',
 } as const;
 
+/** Shared-memory misuse or corruption: a broken protocol rule, never a transient condition. */
+export class ShmError extends FcgiPoolError {}
+
+export const ShmErrorCode = {
+  /** attach() found no fcgi-pool header, another layout version, or another configuration. */
+  BAD_HEADER: 'FCGI_ERR_SHM_BAD_HEADER',
+  /** unlock() by a thread that does not hold the lock, or a list edited without its lock. */
+  LOCK_NOT_HELD: 'FCGI_ERR_SHM_LOCK_NOT_HELD',
+  /** lock() on a lock the caller already holds (it would deadlock). */
+  LOCK_RECURSIVE: 'FCGI_ERR_SHM_LOCK_RECURSIVE',
+  /** lock() on the main thread, which must never block (DESIGN §3). */
+  MAIN_THREAD_BLOCK: 'FCGI_ERR_SHM_MAIN_THREAD_BLOCK',
+  /** The main thread's try-lock kept failing where it needed the lock. */
+  LOCK_BUSY: 'FCGI_ERR_SHM_LOCK_BUSY',
+  /** A slot operation found the slot in a state the hand-off protocol does not allow. */
+  BAD_SLOT_STATE: 'FCGI_ERR_SHM_BAD_SLOT_STATE',
+  /** A worker attached without saying which thread it is (locks and stats need the id). */
+  THREAD_ID: 'FCGI_ERR_SHM_THREAD_ID',
+} as const;
+
 /** The HTTP gateway refused a request or a backend response (maps to a 4xx or 502). */
 export class GatewayError extends FcgiPoolError {}
 
