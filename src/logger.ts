@@ -10,7 +10,8 @@ import type { LogLevel } from './config/schema.ts';
 export type { Logger } from 'pino';
 
 export interface LoggerOptions {
-  readonly level: LogLevel;
+  /** One of LOG_LEVELS (validated by the config schema; pino throws on anything else). */
+  readonly level: LogLevel | (string & {});
   /** Component name ("gateway", "control", ...). */
   readonly name?: string;
   /** Where lines go; default stdout. Tests pass a stream and read the lines back. */
