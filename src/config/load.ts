@@ -11,7 +11,14 @@ import {
   overridesFromEnv,
   overridesFromFlags,
 } from './overrides.ts';
-import { type Config, ConfigSchema } from './schema.ts';
+import {
+  type Config,
+  ConfigSchema,
+  resolveServer,
+  type ServerConfig,
+  type ServerDefaults,
+  ServerEntrySchema,
+} from './schema.ts';
 import { type ConfigFile, readConfigFile } from './yaml-file.ts';
 
 export type { ConfigFlags } from './overrides.ts';
@@ -71,4 +78,27 @@ function describeSource(
   }
   const location = file?.locate(path, asKey);
   return location === undefined ? '' : ` (${location})`;
+}
+
+/**
+ * One server added at run time (gRPC AddServer, DNS discovery), judged by the same rules as
+ * the file's `servers` entries; unset fields come from `defaults` (config.serverDefaults).
+ * Throws ConfigError naming `${field}.<key>`.
+ */
+export function parseServer(input: unknown, defaults: ServerDefaults, field = 'server'): ServerConfig {
+  const result = ServerEntrySchema.safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path;
+    const message = issue.code === 'unrecognized_keys' ? 'unknown setting' : issue.message;
+    throw new ConfigError(path.length === 0 ? field : `${field}.${formatPath(path)}`, message);
+  }
+  const server = resolveServer(result.data, defaults);
+  if (server.maxIdle > server.maxConnections) {
+    throw new ConfigError(
+      `${field}.maxIdle`,
+      `must not exceed maxConnections (${server.maxIdle} > ${server.maxConnections})`,
+    );
+  }
+  return server;
 }

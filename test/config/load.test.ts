@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { loadConfig } from '../../src/config/load.ts';
+import { loadConfig, parseServer } from '../../src/config/load.ts';
 import { DEFAULTS } from '../../src/config/schema.ts';
 import { ConfigError } from '../../src/errors.ts';
 
@@ -230,5 +230,26 @@ describe('loadConfig errors name the field and where the value came from', () =>
   test('a bad trusted proxy is named by its index', () => {
     const err = configError(() => loadConfig({ flags: { trustedProxy: ['10.0.0.0/8', '10.0.0.0/33'] } }));
     assert.equal(err.field, 'app.trustedProxies[1]');
+  });
+});
+
+describe('parseServer (servers added at run time)', () => {
+  test('inherits serverDefaults and parses the address', () => {
+    const s = parseServer({ address: '10.0.0.9:9000', maxConnections: 3 }, DEFAULTS.serverDefaults);
+    assert.deepEqual(s.address, { kind: 'tcp', host: '10.0.0.9', port: 9000 });
+    assert.equal(s.name, '10.0.0.9:9000');
+    assert.equal(s.maxConnections, 3);
+    assert.equal(s.maxIdle, 3);
+    assert.equal(s.reuse, DEFAULTS.serverDefaults.reuse);
+    assert.equal(parseServer('unix:/run/fpm.sock', DEFAULTS.serverDefaults).name, 'unix:/run/fpm.sock');
+  });
+
+  test('names the bad field', () => {
+    const err = configError(() => parseServer({ address: 'nope' }, DEFAULTS.serverDefaults, 'AddServer'));
+    assert.equal(err.field, 'AddServer.address');
+    assert.equal(
+      configError(() => parseServer({ address: 'a:1', max: 1 }, DEFAULTS.serverDefaults)).field,
+      'server.max',
+    );
   });
 });
