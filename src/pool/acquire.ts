@@ -1,0 +1,240 @@
+// The policy: which connection serves a request (DESIGN.md §5), and where a connection goes when
+// its request ends. In order: own idle list (safe list first) → a new connection while under the
+// server's global cap → take over another thread's idle connection → wait in the queue.
+// On release: a request elsewhere that waited past the starvation bound, else our own oldest
+// waiter, else any other thread's waiter (push, rule 5), else our idle list.
+
+import { PoolError, PoolErrorCode } from '../errors.ts';
+import { FcgiConnection } from '../fcgi/connection.ts';
+import { LockSite } from '../shm/lock.ts';
+import { ServerState } from '../shm/server-counters.ts';
+import { ListKind } from '../shm/slots.ts';
+import type { PoolThread } from './pool-thread.ts';
+import type { ServerPool } from './server-pool.ts';
+import { push, steal } from './takeover.ts';
+import { Tasklet } from './tasklet.ts';
+import type { Waiter } from './wait-queue.ts';
+
+function usable(pt: PoolThread, server: number): ServerPool {
+  const sp = pt.servers[server];
+  if (sp === undefined) throw new PoolError(PoolErrorCode.NO_SERVER, `no server with index ${server}`);
+  if (pt.closed) throw new PoolError(PoolErrorCode.CLOSED, 'the pool is shutting down');
+  if (pt.shm.counters.state(server) !== ServerState.READY) {
+    throw new PoolError(PoolErrorCode.SERVER_DOWN, `server ${sp.settings.name} is not accepting requests`);
+  }
+  return sp;
+}
+
+/** Pops a connection from this thread's own idle lists under its lock, or -1. */
+function popOwn(pt: PoolThread, sp: ServerPool, anyList: boolean): number {
+  const { lists, lock } = pt.shm;
+  const me = pt.thread;
+  if (lists.count(me, sp.index, ListKind.SAFE) + lists.count(me, sp.index, ListKind.IDLE) === 0) return -1;
+  lock.lock(me, LockSite.attach);
+  let slot = lists.popHead(me, sp.index, ListKind.SAFE);
+  if (slot < 0 && anyList) slot = lists.popHead(me, sp.index, ListKind.IDLE);
+  lock.unlock(me);
+  return slot;
+}
+
+/**
+ * The hot path: a connection from this thread's own idle list, with no message to another
+ * thread and no lock but the brief idle-list one. Null when the request has to wait.
+ * `retryable`: the request can be retried if a reused connection fails (reuse `safe` only gives
+ * never-proven connections to such requests).
+ */
+export function tryAcquire(pt: PoolThread, server: number, retryable: boolean): Tasklet | null {
+  const sp = usable(pt, server);
+  // FIFO: a request never overtakes this thread's waiters
+  if (sp.waiting > 0 || sp.settings.reuse === 'never') return null;
+  const slot = popOwn(pt, sp, sp.settings.reuse === 'always' || retryable);
+  if (slot < 0) return null;
+  const t = pt.tasklets.get(slot)!;
+  pt.attach(t);
+  pt.shm.counters.addReuse(server);
+  return t;
+}
+
+/** The slow path: queue the request and try to get a connection for the queue. */
+export function acquireSlow(pt: PoolThread, server: number): Promise<Tasklet> {
+  const sp = usable(pt, server);
+  if (sp.waiting >= pt.options.maxQueue) {
+    return Promise.reject(
+      new PoolError(PoolErrorCode.QUEUE_FULL, `queue of ${sp.settings.name} is full (${sp.waiting} waiting)`),
+    );
+  }
+  return new Promise((resolve, reject) => {
+    const timeoutMs = pt.options.queueTimeoutMs;
+    const w: Waiter<Tasklet> = {
+      since: pt.shm.nowMs(),
+      done: false,
+      settle(t, err) {
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve(t!);
+      },
+    };
+    const timer = setTimeout(() => {
+      if (w.done) return;
+      w.done = true;
+      sp.waiting--;
+      pt.publishQueue(sp);
+      reject(
+        new PoolError(
+          PoolErrorCode.QUEUE_TIMEOUT,
+          `no connection to ${sp.settings.name} within ${timeoutMs} ms (${sp.settings.maxConnections} max, all busy)`,
+        ),
+      );
+    }, timeoutMs);
+    sp.queue.push(w);
+    sp.waiting++;
+    pt.publishQueue(sp);
+    kick(pt, sp);
+  });
+}
+
+export function acquire(pt: PoolThread, server: number, retryable: boolean): Tasklet | Promise<Tasklet> {
+  return tryAcquire(pt, server, retryable) ?? acquireSlow(pt, server);
+}
+
+/** Connections on their way to this thread's queue: being opened or being handed over. */
+function inbound(sp: ServerPool): number {
+  return sp.opening + sp.adopting;
+}
+
+/**
+ * Gets connections for this thread's waiters until each has one on its way: own idle list,
+ * then a new connection under the global cap, then a takeover. The queue keeps the rest.
+ */
+export function kick(pt: PoolThread, sp: ServerPool): void {
+  while (sp.waiting > inbound(sp) && !pt.closed) {
+    if (sp.settings.reuse !== 'never') {
+      const slot = popOwn(pt, sp, true);
+      if (slot >= 0) {
+        const t = pt.tasklets.get(slot)!;
+        pt.shm.counters.addReuse(sp.index);
+        serveWaiter(pt, sp, t);
+        continue;
+      }
+    }
+    if (pt.shm.counters.tryReserve(sp.index)) {
+      openNew(pt, sp);
+      continue;
+    }
+    if (sp.canMove && steal(pt, sp)) continue;
+    break;
+  }
+}
+
+/** Gives a connection to this thread's oldest waiter; false if nobody waits any more. */
+export function serveWaiter(pt: PoolThread, sp: ServerPool, t: Tasklet): boolean {
+  const w = sp.queue.shift();
+  if (w === undefined) return false;
+  w.done = true;
+  sp.waiting--;
+  pt.publishQueue(sp);
+  pt.attach(t);
+  w.settle(t, null);
+  return true;
+}
+
+function openNew(pt: PoolThread, sp: ServerPool): void {
+  const { slots, counters } = pt.shm;
+  const slot = slots.allocSlot(pt.thread, sp.index);
+  if (slot < 0) {
+    // more connections than slots: configuration leaves headroom, so this is a bug to surface
+    counters.release(sp.index);
+    failOldest(sp, pt, new PoolError(PoolErrorCode.QUEUE_FULL, 'no free connection slot'));
+    return;
+  }
+  sp.opening++;
+  pt.connector(sp.settings.address, sp.settings.connectTimeoutMs).then(
+    (socket) => {
+      sp.opening--;
+      counters.addOpened(sp.index);
+      const conn = new FcgiConnection(socket, { id: slots.connId(slot) });
+      const t = new Tasklet(pt, slot, slots.gen(slot), sp.index, conn);
+      conn.onClose = () => pt.onConnClose(t);
+      pt.tasklets.set(slot, t);
+      if (pt.closed) conn.destroy();
+      else deliver(pt, sp, t, false);
+    },
+    (err: Error) => {
+      sp.opening--;
+      slots.closeSlot(slot);
+      // one failed connect fails one request with the reason (502), the others try again
+      failOldest(sp, pt, err);
+      if (sp.waiting > 0) kick(pt, sp);
+    },
+  );
+}
+
+function failOldest(sp: ServerPool, pt: PoolThread, err: Error): void {
+  const w = sp.queue.shift();
+  if (w === undefined) return;
+  w.done = true;
+  sp.waiting--;
+  pt.publishQueue(sp);
+  w.settle(null, err);
+}
+
+/**
+ * A connection arrived for this thread (new, or handed over): our oldest waiter gets it, else it
+ * goes to our idle list (IDLE: not proven on this thread yet). Never pushed on again here, so a
+ * connection cannot ping-pong between threads.
+ */
+export function deliver(pt: PoolThread, sp: ServerPool, t: Tasklet, listOnly: boolean): void {
+  if (!listOnly && sp.waiting > 0 && serveWaiter(pt, sp, t)) return;
+  if (sp.settings.reuse === 'never' || !pt.detach(t, sp, ListKind.IDLE)) t.conn.destroy();
+}
+
+/**
+ * The request on `t` ended. `reusable`: it completed cleanly and the connection may serve again.
+ */
+export function release(pt: PoolThread, t: Tasklet, reusable: boolean): void {
+  const sp = pt.servers[t.server];
+  const { slots, counters } = pt.shm;
+  if (
+    sp === undefined ||
+    !reusable ||
+    pt.closed ||
+    t.conn.closed ||
+    !t.conn.reusable ||
+    sp.settings.reuse === 'never' ||
+    counters.state(t.server) !== ServerState.READY ||
+    (sp.settings.maxRequestsPerConnection > 0 &&
+      slots.requests(t.slot) >= sp.settings.maxRequestsPerConnection)
+  ) {
+    t.conn.destroy(); // onConnClose frees the slot and hands the capacity on
+    return;
+  }
+  const now = pt.shm.nowMs();
+  // a request elsewhere waited past the bound and longer than ours: it goes first (no starvation)
+  const head = sp.waiting > 0 ? sp.queue.peek() : undefined;
+  if (sp.canMove) {
+    const bound = now - pt.options.starvationBoundMs;
+    const olderThan = head === undefined ? -1 : head.since - bound < 0 ? head.since : bound;
+    const target = pt.oldestWaiterThread(sp.index, olderThan);
+    if (target >= 0 && push(pt, sp, t, target)) return;
+  }
+  if (head !== undefined && serveWaiter(pt, sp, t)) {
+    counters.addReuse(sp.index);
+    return;
+  }
+  if (!pt.detach(t, sp, ListKind.SAFE)) {
+    t.conn.destroy();
+    return;
+  }
+  // lost wake-up: a thread may have queued between our check and the insertion; it may have
+  // found nothing to steal, so take the connection back and push it there
+  if (sp.canMove) {
+    const target = pt.oldestWaiterThread(sp.index, -1);
+    if (target >= 0) {
+      const { lock, lists } = pt.shm;
+      lock.lock(pt.thread, LockSite.detach);
+      const was = lists.remove(t.slot);
+      lock.unlock(pt.thread);
+      if (was !== ListKind.NONE && !push(pt, sp, t, target)) pt.detach(t, sp, was);
+    }
+  }
+}

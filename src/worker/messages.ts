@@ -1,0 +1,61 @@
+// Messages between threads. Shared memory carries state and counters; messages carry payloads,
+// requests and TCP handles (DESIGN.md §3). Every message is a plain object with a `t` tag.
+import type { MessagePort } from 'node:worker_threads';
+
+/** Thread ↔ thread, over the peer mesh (one MessageChannel per pair of workers). */
+export type PeerMessage =
+  /** Thief → victim: "hand connection `slot` over" for the tasklet of generation `gen` (rule 2). */
+  | { t: 'wake'; slot: number; gen: number }
+  /** The TCP handle moving to its new owner: after a pull (`push: false`) or a push (rule 5). */
+  | { t: 'handle'; slot: number; gen: number; server: number; push: boolean; handle: unknown; sentAt: number }
+  /** Victim → thief: the stolen connection died before it could be handed over; retry elsewhere. */
+  | { t: 'lost'; slot: number; gen: number; reason: string }
+  /** A connection slot of `server` was freed while the receiver has waiters: it may open one. */
+  | { t: 'capacity'; server: number };
+
+/** Main → worker. */
+export type MainToWorker =
+  | { t: 'control'; id: number; req: ControlRequest }
+  | { t: 'peer'; thread: number; port: MessagePort }
+  | { t: 'shutdown'; graceMs: number };
+
+/** Worker → main. */
+export type WorkerToMain =
+  | { t: 'ready'; thread: number }
+  | { t: 'reply'; id: number; ok: true; result: unknown }
+  | { t: 'reply'; id: number; ok: false; error: { code: string; message: string } }
+  | { t: 'stopped'; thread: number };
+
+export type ControlRequest =
+  | { op: 'takeover'; server: number; from: number; count: number; connId?: number }
+  | { op: 'purge'; server?: number; minIdleMs: number }
+  | {
+      op: 'execute';
+      server: number;
+      params: Record<string, string>;
+      stdin: Uint8Array;
+      timeoutMs: number;
+    }
+  | { op: 'stats' };
+
+export interface MovedConnection {
+  connId: number;
+  slot: number;
+  server: number;
+  thread: number;
+}
+
+export interface TakeoverResult {
+  moved: MovedConnection[];
+  reason?: string;
+}
+
+export interface ExecuteResult {
+  appStatus: number;
+  protocolStatus: number;
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  thread: number;
+  connectionId: number;
+  reused: boolean;
+}

@@ -1,0 +1,171 @@
+// Main thread: starts the worker threads, wires the peer mesh (one MessageChannel per pair of
+// workers, for wake messages and handle hand-offs), carries control requests to a worker and
+// back, and restarts a worker that dies after reclaiming its shared state (slots, lists, lock),
+// so no capacity leaks. The main thread never blocks and never does request I/O.
+import { EventEmitter } from 'node:events';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { FcgiPoolError } from '../errors.ts';
+import { reclaimThread } from '../shm/recover.ts';
+import type { SharedState } from '../shm/shared-state.ts';
+import type { ControlRequest, MainToWorker, WorkerToMain } from './messages.ts';
+import type { WorkerInit } from './worker-init.ts';
+
+const WORKER_ENTRY = new URL('./worker-main.ts', import.meta.url);
+
+export class WorkerCallError extends FcgiPoolError {}
+
+interface Slot {
+  worker: Worker | null;
+  ready: boolean;
+  restarts: number;
+}
+
+interface PendingCall {
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export interface SupervisorOptions {
+  shm: SharedState;
+  /** Everything a worker needs but its peer ports and thread id (structured-cloneable). */
+  init: Omit<WorkerInit, 'thread' | 'peers' | 'sab'>;
+  /** Restart a worker that died (default true). */
+  restart?: boolean;
+}
+
+export class Supervisor extends EventEmitter {
+  readonly threads: number;
+  readonly #shm: SharedState;
+  readonly #options: SupervisorOptions;
+  readonly #slots: Slot[];
+  readonly #calls = new Map<number, PendingCall>();
+  #nextCallId = 1;
+  #stopping = false;
+
+  constructor(options: SupervisorOptions) {
+    super();
+    this.#options = options;
+    this.#shm = options.shm;
+    this.threads = options.shm.cfg.threads;
+    this.#slots = Array.from({ length: this.threads }, () => ({ worker: null, ready: false, restarts: 0 }));
+  }
+
+  /** Starts every worker; resolves once all are ready (listening, pools set up). */
+  async start(): Promise<void> {
+    const mesh: Array<Array<MessagePort | null>> = Array.from({ length: this.threads }, () =>
+      new Array(this.threads).fill(null),
+    );
+    for (let i = 0; i < this.threads; i++) {
+      for (let j = i + 1; j < this.threads; j++) {
+        const { port1, port2 } = new MessageChannel();
+        mesh[i][j] = port1;
+        mesh[j][i] = port2;
+      }
+    }
+    await Promise.all(mesh.map((peers, thread) => this.#spawn(thread, peers)));
+  }
+
+  get allReady(): boolean {
+    return this.#slots.every((s) => s.ready);
+  }
+
+  restarts(thread: number): number {
+    return this.#slots[thread].restarts;
+  }
+
+  /** Sends a control request to one worker and resolves with its result. */
+  call<T>(thread: number, req: ControlRequest, timeoutMs = 10_000): Promise<T> {
+    const w = this.#slots[thread]?.worker;
+    if (!w || !this.#slots[thread].ready) {
+      return Promise.reject(new WorkerCallError('FCGI_ERR_WORKER_DOWN', `worker ${thread} is not running`));
+    }
+    const id = this.#nextCallId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#calls.delete(id);
+        reject(
+          new WorkerCallError(
+            'FCGI_ERR_WORKER_TIMEOUT',
+            `worker ${thread} did not answer in ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      this.#calls.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      w.postMessage({ t: 'control', id, req } satisfies MainToWorker);
+    });
+  }
+
+  /** Asks every worker to stop accepting, drain within `graceMs` and exit. */
+  async stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    await Promise.all(
+      this.#slots.map(async (s) => {
+        const w = s.worker;
+        if (!w) return;
+        const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+        w.postMessage({ t: 'shutdown', graceMs } satisfies MainToWorker);
+        const timer = setTimeout(() => void w.terminate(), graceMs + 2000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+
+  #spawn(thread: number, peers: Array<MessagePort | null>): Promise<void> {
+    const init: WorkerInit = { ...this.#options.init, thread, peers, sab: this.#shm.sab };
+    const transfer = peers.filter((p): p is MessagePort => p !== null);
+    const worker = new Worker(WORKER_ENTRY, {
+      workerData: init,
+      transferList: transfer,
+      name: `fcgi-pool-${thread}`,
+    });
+    const slot = this.#slots[thread];
+    slot.worker = worker;
+    slot.ready = false;
+    return new Promise<void>((resolve, reject) => {
+      worker.on('message', (msg: WorkerToMain) => {
+        if (msg.t === 'ready') {
+          slot.ready = true;
+          this.emit('ready', thread);
+          resolve();
+        } else if (msg.t === 'reply') {
+          const call = this.#calls.get(msg.id);
+          if (!call) return;
+          this.#calls.delete(msg.id);
+          clearTimeout(call.timer);
+          if (msg.ok) call.resolve(msg.result);
+          else call.reject(new WorkerCallError(msg.error.code, msg.error.message));
+        }
+      });
+      worker.on('error', (err) => {
+        this.emit('worker-error', thread, err);
+        if (!slot.ready) reject(err);
+      });
+      worker.on('exit', (code) => {
+        slot.worker = null;
+        const wasReady = slot.ready;
+        slot.ready = false;
+        // its slots, list entries and lock go back to the pool before anyone reuses them
+        const reclaimed = reclaimThread(this.#shm, thread);
+        this.emit('exit', thread, code, reclaimed);
+        if (!wasReady) reject(new Error(`worker ${thread} exited with code ${code} before it was ready`));
+        if (!this.#stopping && this.#options.restart !== false) this.#respawn(thread);
+      });
+    });
+  }
+
+  /** A replacement worker gets fresh channels to every live worker. */
+  #respawn(thread: number): void {
+    this.#slots[thread].restarts++;
+    const peers: Array<MessagePort | null> = new Array(this.threads).fill(null);
+    for (let j = 0; j < this.threads; j++) {
+      const other = this.#slots[j].worker;
+      if (j === thread || !other) continue;
+      const { port1, port2 } = new MessageChannel();
+      peers[j] = port1;
+      other.postMessage({ t: 'peer', thread, port: port2 } satisfies MainToWorker, [port2]);
+    }
+    this.#spawn(thread, peers).catch((err) => this.emit('worker-error', thread, err));
+  }
+}
