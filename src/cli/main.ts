@@ -1,0 +1,73 @@
+// `fcgi-pool serve | ctl | bench`: parses the command line and runs the command. Only this file
+// exits the process.
+import { createRequire } from 'node:module';
+import { loadConfig } from '../config/load.ts';
+import { FcgiPoolError } from '../errors.ts';
+import { createLogger } from '../logger.ts';
+import { startService } from '../service.ts';
+import { parseCli } from './args.ts';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+async function serve(configFile: string | undefined, flags: Parameters<typeof loadConfig>[0]['flags']) {
+  const config = loadConfig({ file: configFile, env: process.env, flags });
+  const log = createLogger({ level: config.log.level });
+  const service = await startService(config, log);
+  log.info(
+    {
+      http: `${config.listen.http.host}:${config.listen.http.port}`,
+      threads: service.runtime.threads,
+      backends: service.runtime.servers.map((s) => s?.name),
+      fastPath: config.fastPath,
+    },
+    'fcgi-pool is serving',
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: finishing in-flight requests');
+    service.stop().then(
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (err: Error) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const cmd = parseCli(argv, { version });
+  switch (cmd.command) {
+    case 'help':
+      (cmd.exitCode === 0 ? process.stdout : process.stderr).write(cmd.text);
+      process.exitCode = cmd.exitCode;
+      return;
+    case 'version':
+      process.stdout.write(`${cmd.text}\n`);
+      return;
+    case 'serve':
+      await serve(cmd.configFile, cmd.flags);
+      return;
+    case 'ctl':
+    case 'bench':
+      process.stderr.write(`fcgi-pool ${cmd.command}: not available yet\n`);
+      process.exitCode = 2;
+      return;
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof FcgiPoolError) {
+    process.stderr.write(`fcgi-pool: ${err.message}\n`);
+  } else {
+    process.stderr.write(`fcgi-pool: ${(err as Error)?.stack ?? String(err)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,17 @@
+// What the main thread tells each worker's HTTP gateway (structured-cloneable).
+import type { AppConfig } from '../config/schema.ts';
+
+export interface GatewayOptions {
+  listen: { host: string; port: number };
+  app: AppConfig;
+  /** Server indexes this app's requests go to. */
+  servers: number[];
+  maxBodyBytes: number;
+  maxResponseHeaderBytes: number;
+  retryNonIdempotent: boolean;
+  accessLog: boolean;
+  logLevel: string;
+  keepAliveTimeoutMs: number;
+  requestTimeoutMs: number;
+  headersTimeoutMs: number;
+}
