@@ -4,18 +4,22 @@
 // loader prefixes it with the field's path (servers[0].maxConnections: must be ...).
 // docs/config.md lists the fields, defaults, environment variables and flags.
 
-import { isIP } from 'node:net';
 import os from 'node:os';
 import { z } from 'zod';
+import { type BackendAddress, formatAddress, isLoopbackHost } from './address.ts';
 import {
-  type BackendAddress,
-  formatAddress,
-  isLoopbackHost,
-  type ListenAddress,
-  parseBackendAddress,
-  parseListenAddress,
-} from './address.ts';
-import { formatByteSize, parseBoolean, parseByteSize, parseDecimal } from './units.ts';
+  absolutePathField,
+  backendAddressField,
+  boolField,
+  bytesField,
+  enumField,
+  intField,
+  ipOrCidr,
+  listenField,
+  PARAM_NAME_RE,
+  pathInfoRegexProblem,
+  textField,
+} from './fields.ts';
 
 /**
  * Upper bound of worker threads: past a few dozen, threads only add lock contention and
@@ -30,116 +34,6 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const MiB = 1024 * 1024;
-
-// ---- field builders --------------------------------------------------------------------
-
-function intField(min: number, max?: number) {
-  const message =
-    max !== undefined
-      ? `must be an integer from ${min} to ${max}`
-      : min === 1
-        ? 'must be a positive integer'
-        : min === 0
-          ? 'must be a non-negative integer'
-          : `must be an integer of at least ${min}`;
-  const base = z.int({ error: message }).min(min, { error: message });
-  return z.preprocess(
-    (v) => (typeof v === 'string' ? (parseDecimal(v) ?? v) : v),
-    max === undefined ? base : base.max(max, { error: message }),
-  );
-}
-
-function bytesField(min: number, max: number) {
-  const message = `must be a size from ${formatByteSize(min)} to ${formatByteSize(max)}, such as 65536, 512k or 8m`;
-  return z.preprocess(
-    (v) => (typeof v === 'string' ? (parseByteSize(v) ?? v) : v),
-    z.int({ error: message }).min(min, { error: message }).max(max, { error: message }),
-  );
-}
-
-function boolField() {
-  return z.preprocess(
-    (v) => (typeof v === 'string' ? (parseBoolean(v) ?? v) : v),
-    z.boolean({ error: 'must be true or false (on/off)' }),
-  );
-}
-
-function textField(what = 'a non-empty string') {
-  return z
-    .string({ error: `must be ${what}` })
-    .min(1, { error: `must be ${what}` })
-    .refine((s) => !s.includes('\0'), { error: 'must not contain a NUL byte' });
-}
-
-function enumField<const T extends readonly [string, ...string[]]>(values: T) {
-  return z.enum(values, { error: `must be one of ${values.join(', ')}` });
-}
-
-function listenField(fallback: string) {
-  return z
-    .string({ error: 'must be an address such as 0.0.0.0:8080' })
-    .transform((s, ctx): ListenAddress => {
-      try {
-        return parseListenAddress(s);
-      } catch (err) {
-        ctx.issues.push({ code: 'custom', message: (err as Error).message, input: s });
-        return z.NEVER;
-      }
-    })
-    .prefault(fallback);
-}
-
-const backendAddressField = z
-  .string({ error: 'must be host:port or unix:/path' })
-  .transform((s, ctx): BackendAddress => {
-    try {
-      return parseBackendAddress(s);
-    } catch (err) {
-      ctx.issues.push({ code: 'custom', message: (err as Error).message, input: s });
-      return z.NEVER;
-    }
-  });
-
-/** An absolute path, normalised: single slashes, no trailing slash, no "." or ".." segment. */
-function absolutePathField(what: string) {
-  return textField(`an absolute path (${what})`).transform((s, ctx) => {
-    if (!s.startsWith('/')) {
-      ctx.issues.push({ code: 'custom', message: `must be an absolute path, got "${s}"`, input: s });
-      return z.NEVER;
-    }
-    const segments = s.split('/').filter((seg) => seg !== '' && seg !== '.');
-    if (segments.includes('..')) {
-      ctx.issues.push({ code: 'custom', message: 'must not contain ".." segments', input: s });
-      return z.NEVER;
-    }
-    return `/${segments.join('/')}`;
-  });
-}
-
-function ipOrCidr(text: string): boolean {
-  const slash = text.indexOf('/');
-  const ip = slash < 0 ? text : text.slice(0, slash);
-  const family = isIP(ip);
-  if (family === 0) return false;
-  if (slash < 0) return true;
-  const bits = text.slice(slash + 1);
-  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
-}
-
-const PARAM_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-
-function pathInfoRegexProblem(source: string): string | undefined {
-  let re: RegExp;
-  try {
-    re = new RegExp(source);
-  } catch (err) {
-    return `is not a valid regular expression: ${(err as Error).message}`;
-  }
-  // Matching the empty alternative reveals the group count without knowing any input.
-  const groups = new RegExp(`${re.source}|`).exec('')!.length - 1;
-  if (groups < 1) return 'needs a capture group for SCRIPT_NAME, e.g. ^(.+?\\.php)(/.*)?$';
-  return undefined;
-}
 
 // ---- sections ----------------------------------------------------------------------------
 
