@@ -194,6 +194,7 @@ export function deliver(pt: PoolThread, sp: ServerPool, t: Tasklet, listOnly: bo
 export function release(pt: PoolThread, t: Tasklet, reusable: boolean): void {
   const sp = pt.servers[t.server];
   const { slots, counters } = pt.shm;
+  pt.unbusy(t);
   if (
     sp === undefined ||
     !reusable ||

@@ -110,7 +110,17 @@ export class PoolThread {
   attach(t: Tasklet): void {
     this.shm.slots.clearUsr1(t.slot);
     this.shm.slots.bumpRequests(t.slot);
+    this.shm.stats.request(this.thread);
+    this.shm.stats.addUsed(this.thread, t.server, 1);
     t.uses++;
+    t.busy = true;
+  }
+
+  /** The request on `t` is over (ended, failed or cut off): it no longer counts as used. */
+  unbusy(t: Tasklet): void {
+    if (!t.busy) return;
+    t.busy = false;
+    this.shm.stats.addUsed(this.thread, t.server, -1);
   }
 
   /**
@@ -142,11 +152,13 @@ export class PoolThread {
   /** FcgiConnection.onClose: free the slot and give the capacity to whoever waits. */
   onConnClose(t: Tasklet): void {
     if (t.gone) return; // handed over: the slot is not ours to free
+    this.unbusy(t);
     t.gone = true;
     this.tasklets.delete(t.slot);
     const { slots, lists, lock } = this.shm;
     if (slots.hasUsr1(t.slot)) {
-      lock.lock(this.thread, LockSite.wake);
+      // a listed connection closing outside a wake-up (destroyed by us): unlist it like a purge
+      lock.lock(this.thread, LockSite.purge);
       if (slots.list(t.slot) !== ListKind.NONE && slots.isCurrent(t.slot, t.gen)) lists.remove(t.slot);
       lock.unlock(this.thread);
     }

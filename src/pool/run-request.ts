@@ -60,7 +60,8 @@ function attempt(pt: PoolThread, opts: RunRequestOptions, handler: RunHandler, t
 }
 
 function send(pt: PoolThread, t: Tasklet, opts: RunRequestOptions, handler: RunHandler, tries: number): void {
-  const reused = t.uses > 1 || t.conn.requestsServed > 0;
+  // served before, on this thread or another: it may have been closed by the backend meanwhile
+  const reused = pt.shm.slots.requests(t.slot) > 1;
   let started = false;
   let finished = false;
   const timer = setTimeout(() => {

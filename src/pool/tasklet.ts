@@ -16,6 +16,8 @@ export class Tasklet {
   readonly #thread: PoolThread;
   /** Requests this thread attached since it got the connection (0 = fresh or just adopted). */
   uses = 0;
+  /** A request is attached (counted in the `used` gauge). */
+  busy = false;
   /** Set once handed over or closed: the connection is no longer ours. */
   gone = false;
 

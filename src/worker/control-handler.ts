@@ -7,6 +7,8 @@ import { runRequest } from '../pool/run-request.ts';
 import { stealFor } from '../pool/takeover.ts';
 import type { ControlRequest, ExecuteResult, MovedConnection, TakeoverResult } from './messages.ts';
 
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 export function handleControl(pt: PoolThread, req: ControlRequest): Promise<unknown> {
   switch (req.op) {
     case 'takeover':
@@ -68,7 +70,8 @@ function execute(pt: PoolThread, req: Extract<ControlRequest, { op: 'execute' }>
         server: req.server,
         params: req.params,
         stdin: req.stdin.byteLength > 0 ? Buffer.from(req.stdin) : null,
-        retryable: false,
+        // like the gateway: a request that only reads may run again if a reused connection died
+        retryable: IDEMPOTENT.has(req.params.REQUEST_METHOD ?? 'GET'),
         timeoutMs: req.timeoutMs,
       },
       {

@@ -96,6 +96,11 @@ export class Supervisor extends EventEmitter {
     });
   }
 
+  /** Ends a worker at once, as a crash would (tests, and an operator's last resort): it is restarted. */
+  async kill(thread: number): Promise<void> {
+    await this.#slots[thread]?.worker?.terminate();
+  }
+
   /** Asks every worker to stop accepting, drain within `graceMs` and exit. */
   async stop(graceMs: number): Promise<void> {
     this.#stopping = true;

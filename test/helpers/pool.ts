@@ -1,0 +1,86 @@
+// Starts a PoolRuntime (real worker threads, no HTTP gateway) in front of one backend, for the
+// pool tests, and runs FastCGI requests on a chosen thread through the control API.
+import type { BackendAddress } from '../../src/config/address.ts';
+import { PoolRuntime } from '../../src/pool/pool-runtime.ts';
+import type { ServerSettings } from '../../src/pool/server-pool.ts';
+import type { ExecuteResult } from '../../src/worker/messages.ts';
+
+export interface TestPoolOptions {
+  threads?: number;
+  address: BackendAddress;
+  maxConnections?: number;
+  fastPath?: boolean;
+  starvationBoundMs?: number;
+  purgeDelayMs?: number;
+  handoffTimeoutMs?: number;
+  queueTimeoutMs?: number;
+  settings?: Partial<ServerSettings>;
+}
+
+export function startTestPool(opts: TestPoolOptions): Promise<PoolRuntime> {
+  const max = opts.maxConnections ?? 4;
+  return PoolRuntime.start({
+    threads: opts.threads ?? 2,
+    servers: [
+      {
+        name: 'backend',
+        address: opts.address,
+        maxConnections: max,
+        maxIdle: max,
+        reuse: 'always',
+        purgeDelayMs: opts.purgeDelayMs ?? 60_000,
+        maxRequestsPerConnection: 0,
+        connectTimeoutMs: 2000,
+        readTimeoutMs: 10_000,
+        ...opts.settings,
+      },
+    ],
+    pool: {
+      fastPath: opts.fastPath ?? true,
+      starvationBoundMs: opts.starvationBoundMs ?? 5,
+      lowIdleNoSteal: 0,
+      handoffTimeoutMs: opts.handoffTimeoutMs ?? 500,
+      queueTimeoutMs: opts.queueTimeoutMs ?? 10_000,
+      maxQueue: 1024,
+      purgeIntervalMs: 200,
+    },
+  });
+}
+
+/** Params of a GET request; `script` is SCRIPT_FILENAME (php-fpm) or ignored (responder). */
+export function getParams(uri: string, script = '/srv/www/index.php'): Record<string, string> {
+  const [path, query = ''] = uri.split('?');
+  return {
+    GATEWAY_INTERFACE: 'CGI/1.1',
+    REQUEST_METHOD: 'GET',
+    SCRIPT_FILENAME: script,
+    SCRIPT_NAME: path,
+    REQUEST_URI: uri,
+    DOCUMENT_URI: path,
+    QUERY_STRING: query,
+    SERVER_PROTOCOL: 'HTTP/1.1',
+  };
+}
+
+export function run(
+  pool: PoolRuntime,
+  thread: number,
+  params: Record<string, string>,
+  timeoutMs = 10_000,
+): Promise<ExecuteResult> {
+  return pool.execute({ thread, server: 0, params, stdin: new Uint8Array(0), timeoutMs });
+}
+
+/** The body of a CGI response (after the blank line). */
+export function body(r: ExecuteResult): string {
+  const text = Buffer.from(r.stdout).toString('utf8');
+  const i = text.indexOf('\r\n\r\n');
+  return i >= 0 ? text.slice(i + 4) : text.slice(text.indexOf('\n\n') + 2);
+}
+
+/** The embedded responder's connection id header of a response. */
+export function responderConnection(r: ExecuteResult): number {
+  const m = /X-Fcgi-Connection-Id: (\d+)/i.exec(Buffer.from(r.stdout).toString('latin1'));
+  if (!m) throw new Error(`no connection id in ${Buffer.from(r.stdout).toString('utf8').slice(0, 200)}`);
+  return Number(m[1]);
+}
