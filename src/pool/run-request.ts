@@ -1,9 +1,9 @@
 // Runs one FastCGI request through the pool: acquire a connection, send, stream the response to
 // the caller's handler, release. Shared by the HTTP gateway and the gRPC Execute call.
 //
-// No request is lost or sent twice: a request whose *reused* connection failed before any
-// response byte arrived is retried once on another connection — always when the caller says it
-// is retryable (idempotent), otherwise never (the backend may have started it).
+// No request is lost or sent twice by surprise: a request whose connection failed before any
+// response byte arrived is retried once on another connection when the caller says it is
+// retryable (idempotent, or configured so), otherwise never (the backend may have started it).
 
 import { BackendError, BackendErrorCode } from '../errors.ts';
 import type { FcgiRequestHandle, FcgiResponseHandler } from '../fcgi/connection.ts';
@@ -17,7 +17,7 @@ export interface RunRequestOptions {
   params: NameValueInput;
   /** The whole request body (already bounded and spooled by the caller), or null. */
   stdin: Buffer | null;
-  /** Safe to run again if a reused connection fails before any response byte. */
+  /** Safe to run again if the connection fails before any response byte (idempotent). */
   retryable: boolean;
   /** Read timeout: no response within it ends the request with READ_TIMEOUT (504). */
   timeoutMs: number;
@@ -104,12 +104,12 @@ function send(pt: PoolThread, t: Tasklet, opts: RunRequestOptions, handler: RunH
         finished = true;
         clearTimeout(timer);
         release(pt, t, false);
-        // a kept connection the backend closed meanwhile (pm.max_requests, idle timeout): the
-        // request never reached a worker when nothing came back, so it may run elsewhere once
+        // the backend closed the connection before answering (a kept one after pm.max_requests or
+        // an idle timeout, a fresh one it found silent): a request that only reads may run again
+        // once, like nginx's `fastcgi_next_upstream error`; others never (they may have started)
         const code = (err as BackendError).code;
         if (
           !started &&
-          reused &&
           tries === 0 &&
           opts.retryable &&
           (code === BackendErrorCode.CLOSED || code === BackendErrorCode.RESET)

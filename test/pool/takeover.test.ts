@@ -32,7 +32,7 @@ describe('takeover moves the real backend connection between threads', () => {
     );
 
     const moved = await pool.takeover({ server: 0, fromThread: 0, toThread: 1, count: 1 });
-    assert.equal(moved.moved.length, 1, moved.reason);
+    assert.equal(moved.moved.length, 1, String(moved.reason));
     assert.equal(moved.moved[0].connId, idle[0].id, 'connection ids stay stable across a takeover');
     const after = await pool.listIdle({ server: 0 });
     assert.deepEqual(
@@ -69,7 +69,7 @@ describe('takeover in front of a real php-fpm', () => {
     const pid = body(a).trim();
     assert.match(pid, /^\d+$/);
     const moved = await pool.takeover({ server: 0, fromThread: 0, toThread: 1, count: 1 });
-    assert.equal(moved.moved.length, 1, moved.reason);
+    assert.equal(moved.moved.length, 1, String(moved.reason));
     const b = await run(pool, 1, getParams('/pid.php', script));
     assert.equal(b.thread, 1);
     assert.equal(body(b).trim(), pid, 'thread 1 talks to the same php-fpm child over the moved connection');

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { startPhpFpm } from '../helpers/php-fpm.ts';
+import { body, getParams, run, startTestPool } from '../helpers/pool.ts';
+
+describe('no thread starves', () => {
+  it('php-fpm with pm.max_children = 1 and one client per thread: both are served in turn', async (t) => {
+    const fpm = await startPhpFpm({ children: 1 });
+    t.after(() => fpm.stop());
+    const pool = await startTestPool({
+      threads: 2,
+      maxConnections: 1,
+      address: { kind: 'tcp', host: fpm.host, port: fpm.port },
+    });
+    t.after(() => pool.stop(2000));
+    const script = `${fpm.docroot}/hello.php`;
+    const order: number[] = [];
+    const perThread = 60;
+    const client = async (thread: number) => {
+      for (let i = 0; i < perThread; i++) {
+        const r = await run(pool, thread, getParams('/hello.php', script), 5000);
+        assert.match(body(r), /hello/);
+        order.push(thread);
+      }
+    };
+    await Promise.all([client(0), client(1)]);
+    // while both clients are running, count how many responses in a row one thread got
+    const bothRunning = order.slice(0, order.lastIndexOf(order.at(-1) === 0 ? 1 : 0) + 1);
+    let longest = 0;
+    let run_ = 0;
+    for (let i = 0; i < bothRunning.length; i++) {
+      run_ = i > 0 && bothRunning[i] === bothRunning[i - 1] ? run_ + 1 : 1;
+      longest = Math.max(longest, run_);
+    }
+    assert.ok(longest <= 4, `one thread got ${longest} responses in a row while the other waited`);
+    assert.equal(order.length, 2 * perThread);
+  });
+});
