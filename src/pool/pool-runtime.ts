@@ -3,10 +3,13 @@
 // statistics, execute a FastCGI request on a chosen thread. Reads go straight to shared memory
 // (no message per call); anything that touches a connection asks the thread that holds it.
 import os from 'node:os';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, FcgiPoolError } from '../errors.ts';
 import { LockSite } from '../shm/lock.ts';
+import { type LockStats, readLockStats } from '../shm/lock-stats.ts';
+import { ServerState } from '../shm/server-counters.ts';
 import { SharedState } from '../shm/shared-state.ts';
 import { ListKind } from '../shm/slots.ts';
+import { StatsReader } from '../shm/stats-reader.ts';
 import type { ExecuteResult, TakeoverResult } from '../worker/messages.ts';
 import { Supervisor } from '../worker/supervisor.ts';
 import type { PoolSettings, WorkerInit } from '../worker/worker-init.ts';
@@ -34,6 +37,40 @@ export interface IdleConnectionInfo {
   requestsServed: number;
 }
 
+export type ServerStateName = 'READY' | 'DRAIN' | 'MAINT';
+const STATE_NAMES = ['READY', 'DRAIN', 'MAINT'] as const;
+
+export interface ServerInfo {
+  index: number;
+  name: string;
+  address: string;
+  state: ServerStateName;
+  maxConnections: number;
+  maxIdle: number;
+  reuse: string;
+  /** Open connections, all threads together. */
+  connections: number;
+  idle: number;
+  used: number;
+  queued: number;
+  opened: number;
+  reuses: number;
+}
+
+export interface ThreadLockStats extends LockStats {
+  thread: number;
+  /** Backend I/O wake-ups that skipped the lock (USR1 clear) / took it. */
+  usr1Fast: number;
+  locked: number;
+}
+
+/** Not found: an unknown server name or index (gRPC NOT_FOUND). */
+export class NotFoundError extends FcgiPoolError {
+  constructor(what: string) {
+    super('FCGI_ERR_NOT_FOUND', what);
+  }
+}
+
 export interface TakeoverRequest {
   server: number;
   fromThread: number;
@@ -49,12 +86,15 @@ export class PoolRuntime {
   readonly supervisor: Supervisor;
   readonly servers: Array<ServerSettings | undefined>;
   readonly threads: number;
+  /** Counters read from shared memory, extended to 64 bits (one reader for the whole process). */
+  readonly stats: StatsReader;
 
   private constructor(shm: SharedState, supervisor: Supervisor, servers: ServerSettings[]) {
     this.shm = shm;
     this.supervisor = supervisor;
     this.servers = servers;
     this.threads = shm.cfg.threads;
+    this.stats = new StatsReader(shm);
   }
 
   static async start(opts: RuntimeOptions): Promise<PoolRuntime> {
@@ -86,6 +126,104 @@ export class PoolRuntime {
 
   serverIndex(name: string): number {
     return this.servers.findIndex((s) => s?.name === name);
+  }
+
+  /** The index of a server by name; NotFoundError when there is none. */
+  requireServer(name: string): number {
+    const i = this.serverIndex(name);
+    if (i < 0) throw new NotFoundError(`no server named "${name}"`);
+    return i;
+  }
+
+  /** Every worker up and at least one server READY: the pool can serve. */
+  get ready(): boolean {
+    return (
+      this.supervisor.allReady &&
+      this.servers.some((s, i) => s !== undefined && this.shm.counters.state(i) === ServerState.READY)
+    );
+  }
+
+  listServers(): ServerInfo[] {
+    const snap = this.stats.snapshot();
+    const out: ServerInfo[] = [];
+    this.servers.forEach((s, index) => {
+      if (!s) return;
+      const c = snap.servers.find((x) => x.server === index);
+      out.push({
+        index,
+        name: s.name,
+        address: formatAddress(s.address),
+        state: (STATE_NAMES as readonly ServerStateName[])[this.shm.counters.state(index)] ?? 'MAINT',
+        maxConnections: this.shm.counters.maxConnections(index),
+        maxIdle: s.maxIdle,
+        reuse: s.reuse,
+        connections: c?.curConns ?? 0,
+        idle: (c?.idle ?? 0) + (c?.safe ?? 0),
+        used: c?.used ?? 0,
+        queued: c?.queue ?? 0,
+        opened: c?.opened ?? 0,
+        reuses: c?.reuses ?? 0,
+      });
+    });
+    return out;
+  }
+
+  /** Adds a server at run time (not written back to the configuration file). */
+  async addServer(settings: ServerSettings): Promise<number> {
+    if (this.serverIndex(settings.name) >= 0) {
+      throw new ConfigError('name', `a server named "${settings.name}" exists already`);
+    }
+    const index = this.shm.counters.claimServer();
+    if (index < 0) {
+      throw new ConfigError(
+        'server',
+        `no room for another server (pool.maxServers = ${this.shm.cfg.maxServers})`,
+      );
+    }
+    this.shm.counters.setMaxConnections(index, settings.maxConnections);
+    this.servers[index] = settings;
+    this.#syncSupervisor();
+    await this.supervisor.broadcast({ op: 'addServer', index, settings });
+    this.shm.counters.setState(index, ServerState.READY);
+    return index;
+  }
+
+  async setServerState(index: number, state: ServerStateName): Promise<void> {
+    if (!this.servers[index]) throw new NotFoundError(`no server with index ${index}`);
+    this.shm.counters.setState(index, ServerState[state]);
+    if (state !== 'READY') await this.supervisor.broadcast({ op: 'serverDown', index });
+  }
+
+  /**
+   * Removes a server: no new requests, idle connections closed, in-flight requests finish
+   * (within `graceMs`), then its entry is freed for reuse.
+   */
+  async removeServer(index: number, graceMs = 30_000): Promise<void> {
+    await this.setServerState(index, 'MAINT');
+    const deadline = Date.now() + graceMs;
+    while (this.shm.counters.curConns(index) > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await this.supervisor.broadcast({ op: 'forgetServer', index });
+    this.servers[index] = undefined;
+    this.#syncSupervisor();
+    this.shm.counters.setState(index, ServerState.FREE);
+  }
+
+  lockStats(): ThreadLockStats[] {
+    const snap = this.stats.snapshot();
+    return snap.threads.map((t) => ({
+      thread: t.thread,
+      usr1Fast: t.usr1Fast,
+      locked: t.locked,
+      ...readLockStats(this.shm, t.thread, (w) => this.stats.counter(w)),
+    }));
+  }
+
+  #syncSupervisor(): void {
+    this.supervisor.setServers(
+      this.servers.flatMap((settings, index) => (settings ? [{ index, settings }] : [])),
+    );
   }
 
   describeServer(index: number): { name: string; address: string } | undefined {

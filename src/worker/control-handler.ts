@@ -1,9 +1,10 @@
 // A worker's side of the control plane: requests from the main thread (gRPC, tests, CLI) that
 // must run on this thread because they touch connections this thread holds.
-import { FcgiPoolError } from '../errors.ts';
+import { FcgiPoolError, PoolError, PoolErrorCode } from '../errors.ts';
 import type { PoolThread } from '../pool/pool-thread.ts';
 import { purgeIdle } from '../pool/purge.ts';
 import { runRequest } from '../pool/run-request.ts';
+import { ServerPool } from '../pool/server-pool.ts';
 import { stealFor } from '../pool/takeover.ts';
 import type { ControlRequest, ExecuteResult, MovedConnection, TakeoverResult } from './messages.ts';
 
@@ -19,6 +20,24 @@ export function handleControl(pt: PoolThread, req: ControlRequest): Promise<unkn
       return execute(pt, req);
     case 'stats':
       return Promise.resolve({ tasklets: pt.tasklets.size, pending: pt.pending.size });
+    case 'addServer':
+      pt.servers[req.index] = new ServerPool(req.index, req.settings);
+      return Promise.resolve(null);
+    case 'serverDown': {
+      const sp = pt.servers[req.index];
+      if (sp) {
+        sp.queue.rejectAll(
+          new PoolError(PoolErrorCode.SERVER_DOWN, `server ${sp.settings.name} stopped accepting requests`),
+        );
+        sp.waiting = 0;
+        pt.publishQueue(sp);
+      }
+      // in-flight requests finish; their connections close when released (state is not READY)
+      return Promise.resolve({ closed: purgeIdle(pt, req.index, 0) });
+    }
+    case 'forgetServer':
+      pt.servers[req.index] = undefined;
+      return Promise.resolve(null);
   }
 }
 

@@ -1,6 +1,7 @@
 // Messages between threads. Shared memory carries state and counters; messages carry payloads,
 // requests and TCP handles (DESIGN.md §3). Every message is a plain object with a `t` tag.
 import type { MessagePort } from 'node:worker_threads';
+import type { ServerSettings } from '../pool/server-pool.ts';
 
 /** Thread ↔ thread, over the peer mesh (one MessageChannel per pair of workers). */
 export type PeerMessage =
@@ -36,7 +37,12 @@ export type ControlRequest =
       stdin: Uint8Array;
       timeoutMs: number;
     }
-  | { op: 'stats' };
+  | { op: 'stats' }
+  /** A server added at run time (or re-added after a restart): set up its per-thread pool. */
+  | { op: 'addServer'; index: number; settings: ServerSettings }
+  /** The server left READY (DRAIN, MAINT, removal): close its idle connections, fail its queue. */
+  | { op: 'serverDown'; index: number }
+  | { op: 'forgetServer'; index: number };
 
 export interface MovedConnection {
   connId: number;

@@ -96,6 +96,17 @@ export class Supervisor extends EventEmitter {
     });
   }
 
+  /** Servers a restarted worker sets up (run-time additions and removals included). */
+  setServers(servers: WorkerInit['servers']): void {
+    this.#options.init.servers = servers;
+  }
+
+  /** Sends the same control request to every running worker. */
+  broadcast<T>(req: ControlRequest, timeoutMs = 10_000): Promise<T[]> {
+    const live = this.#slots.flatMap((s, th) => (s.ready ? [th] : []));
+    return Promise.all(live.map((th) => this.call<T>(th, req, timeoutMs)));
+  }
+
   /** Ends a worker at once, as a crash would (tests, and an operator's last resort): it is restarted. */
   async kill(thread: number): Promise<void> {
     await this.#slots[thread]?.worker?.terminate();

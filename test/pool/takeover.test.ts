@@ -113,3 +113,60 @@ describe('takeover in front of a real php-fpm', () => {
     assert.equal(snap.servers[0].curConns, 1, 'never more than pm.max_children connections');
   });
 });
+
+describe('servers managed at run time', () => {
+  it('a server added, drained and removed without a restart', async (t) => {
+    const a = new FcgiResponder();
+    const b = new FcgiResponder();
+    const aa = await a.listen(0, '127.0.0.1');
+    const ba = await b.listen(0, '127.0.0.1');
+    t.after(() => Promise.all([a.close(), b.close()]));
+    const pool = await startTestPool({ threads: 2, address: { kind: 'tcp', host: aa.host, port: aa.port } });
+    t.after(() => pool.stop(2000));
+    const index = await pool.addServer({
+      name: 'second',
+      address: { kind: 'tcp', host: ba.host, port: ba.port },
+      maxConnections: 2,
+      maxIdle: 2,
+      reuse: 'always',
+      purgeDelayMs: 60_000,
+      maxRequestsPerConnection: 0,
+      connectTimeoutMs: 1000,
+      readTimeoutMs: 5000,
+    });
+    const r = await pool.execute({
+      thread: 1,
+      server: index,
+      params: getParams('/'),
+      stdin: new Uint8Array(0),
+      timeoutMs: 5000,
+    });
+    assert.match(Buffer.from(r.stdout).toString(), /embedded FastCGI responder/);
+    assert.equal(b.connectionsAccepted, 1, 'the request went to the added server');
+    const listed = pool.listServers().find((s) => s.name === 'second');
+    assert.equal(listed?.state, 'READY');
+    assert.equal(listed?.connections, 1);
+
+    await pool.setServerState(index, 'DRAIN');
+    assert.equal(
+      pool.listServers().find((s) => s.name === 'second')?.connections,
+      0,
+      'drain closed its idle connection',
+    );
+    await assert.rejects(
+      pool.execute({
+        thread: 0,
+        server: index,
+        params: getParams('/'),
+        stdin: new Uint8Array(0),
+        timeoutMs: 1000,
+      }),
+      /not accepting requests/,
+    );
+    await pool.removeServer(index);
+    assert.equal(
+      pool.listServers().some((s) => s.name === 'second'),
+      false,
+    );
+  });
+});
