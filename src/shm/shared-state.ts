@@ -1,5 +1,5 @@
 // The SharedArrayBuffer of the pool and its typed views: made once by the main thread before the
-// workers start, attached by each worker from workerData. Where each word lives is layout.ts.
+// workers start, attached by each worker from workerData. Where each word lives is offsets.ts.
 
 import { isMainThread } from 'node:worker_threads';
 import { ShmError, ShmErrorCode } from '../errors.ts';
