@@ -52,6 +52,9 @@ export class Slots {
    * Capacity (the server's cap) is separate: tryReserve() first, release() if this fails.
    */
   allocSlot(owner: number, server: number): number {
+    if (owner >>> 0 >= this.state.cfg.threads || server >>> 0 >= this.state.cfg.maxServers) {
+      throw new RangeError(`no worker thread ${owner} or server ${server} to own a connection`);
+    }
     const n = this.maxSlots;
     const hint = this.threadBase + owner * this.threadStride + ThreadWord.ALLOC_HINT;
     let s = Atomics.load(this.i32, hint);
