@@ -35,6 +35,15 @@ export function handleControl(pt: PoolThread, req: ControlRequest): Promise<unkn
       // in-flight requests finish; their connections close when released (state is not READY)
       return Promise.resolve({ closed: purgeIdle(pt, req.index, 0) });
     }
+    case 'orphaned': {
+      const t = pt.tasklets.get(req.slot);
+      if (t && !pt.shm.slots.isCurrent(req.slot, t.gen)) {
+        t.gone = true;
+        pt.tasklets.delete(req.slot);
+        t.conn.destroy();
+      }
+      return Promise.resolve(null);
+    }
     case 'forgetServer':
       pt.servers[req.index] = undefined;
       return Promise.resolve(null);

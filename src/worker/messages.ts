@@ -42,7 +42,9 @@ export type ControlRequest =
   | { op: 'addServer'; index: number; settings: ServerSettings }
   /** The server left READY (DRAIN, MAINT, removal): close its idle connections, fail its queue. */
   | { op: 'serverDown'; index: number }
-  | { op: 'forgetServer'; index: number };
+  | { op: 'forgetServer'; index: number }
+  /** The slot of a connection this worker holds was reclaimed (its thief died): close it. */
+  | { op: 'orphaned'; slot: number };
 
 export interface MovedConnection {
   connId: number;

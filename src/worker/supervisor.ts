@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { FcgiPoolError } from '../errors.ts';
-import { reclaimThread } from '../shm/recover.ts';
+import { type ReclaimResult, reclaimThread } from '../shm/recover.ts';
 import type { SharedState } from '../shm/shared-state.ts';
 import type { ControlRequest, MainToWorker, WorkerToMain } from './messages.ts';
 import type { WorkerInit } from './worker-init.ts';
@@ -163,12 +163,33 @@ export class Supervisor extends EventEmitter {
         const wasReady = slot.ready;
         slot.ready = false;
         // its slots, list entries and lock go back to the pool before anyone reuses them
-        const reclaimed = reclaimThread(this.#shm, thread);
+        const reclaimed = this.#reclaim(thread);
         this.emit('exit', thread, code, reclaimed);
         if (!wasReady) reject(new Error(`worker ${thread} exited with code ${code} before it was ready`));
         if (!this.#stopping && this.#options.restart !== false) this.#respawn(thread);
       });
     });
+  }
+
+  #reclaim(thread: number, attempt = 0): ReclaimResult | null {
+    let result: ReclaimResult;
+    try {
+      result = reclaimThread(this.#shm, thread);
+    } catch (err) {
+      this.emit('worker-error', thread, err);
+      return null;
+    }
+    // a live thread held a lock we needed: try again shortly, never blocking the main thread
+    if (result.deferred > 0 && attempt < 50) setTimeout(() => this.#reclaim(thread, attempt + 1), 10).unref();
+    // live owners of slots whose thief died: their sockets pin php-fpm children until closed
+    for (const { slot, owner } of result.orphaned) {
+      this.#slots[owner]?.worker?.postMessage({
+        t: 'control',
+        id: 0,
+        req: { op: 'orphaned', slot },
+      } satisfies MainToWorker);
+    }
+    return result;
   }
 
   /** A replacement worker gets fresh channels to every live worker. */

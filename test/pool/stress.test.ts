@@ -12,8 +12,8 @@ describe('stress: requests, takeovers, purges and backend closes at once', () =>
   it('every request gets exactly one response and the shared state stays consistent', async (t) => {
     const served = new Map<string, number>();
     const responder = new FcgiResponder({
-      // the backend closes connections idle for 20 ms: EOFs race with reuse and takeover
-      closeIdleAfterMs: 20,
+      // the backend closes connections idle for 60 ms: EOFs race with reuse and takeover
+      closeIdleAfterMs: 60,
       app(req: ResponderRequest, res: ResponderResponse) {
         const id = new URLSearchParams(req.params.QUERY_STRING).get('id') ?? '';
         served.set(id, (served.get(id) ?? 0) + 1);
