@@ -203,6 +203,8 @@ export function release(pt: PoolThread, t: Tasklet, reusable: boolean): void {
     !t.conn.reusable ||
     sp.settings.reuse === 'never' ||
     counters.state(t.server) !== ServerState.READY ||
+    // the cap was lowered (fewer replicas share the backend now): give connections back
+    counters.curConns(t.server) > counters.maxConnections(t.server) ||
     (sp.settings.maxRequestsPerConnection > 0 &&
       slots.requests(t.slot) >= sp.settings.maxRequestsPerConnection)
   ) {
