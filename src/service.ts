@@ -2,9 +2,12 @@
 // configured) → worker threads with their pools and HTTP gateways. Control plane (gRPC) and
 // admin server attach to the PoolRuntime this returns. The main thread does no request I/O,
 // except for the embedded demo backend of `npm start`.
+import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.ts';
+import { DnsDiscovery, dnsResolveAll } from './discovery/dns-discovery.ts';
+import { ReplicaCap } from './discovery/replica-cap.ts';
 import { FcgiResponder } from './fcgi/responder.ts';
 import type { GatewayOptions } from './gateway/gateway-options.ts';
 import { PoolRuntime } from './pool/pool-runtime.ts';
@@ -22,8 +25,10 @@ const DATA_PLANE = fileURLToPath(new URL('./gateway/data-plane.ts', import.meta.
 
 export async function startService(config: Config, log: Logger): Promise<Service> {
   let responder: FcgiResponder | null = null;
-  let servers: ServerSettings[] = config.servers.map((s) => ({ ...s }));
-  if (servers.length === 0) {
+  // a backend named by a DNS host (a headless Service) is discovered: one server per record
+  const named = config.servers.filter((s) => s.address.kind === 'tcp' && isIP(s.address.host) === 0);
+  let servers: ServerSettings[] = config.servers.filter((s) => !named.includes(s)).map((s) => ({ ...s }));
+  if (config.servers.length === 0) {
     responder = new FcgiResponder({});
     const { host, port } = await responder.listen(0, '127.0.0.1');
     const d = config.serverDefaults;
@@ -61,6 +66,13 @@ export async function startService(config: Config, log: Logger): Promise<Service
       threads: config.threads,
       servers,
       maxServers: config.pool.maxServers,
+      // discovered servers need slots too: room for every server entry at the largest cap
+      maxSlots: Math.max(
+        256,
+        2 * servers.reduce((n, s) => n + s.maxConnections, 0),
+        config.pool.maxServers *
+          Math.max(config.serverDefaults.maxConnections, ...config.servers.map((s) => s.maxConnections)),
+      ),
       pool: {
         fastPath: config.fastPath,
         starvationBoundMs: config.pool.starvationBoundMs,
@@ -76,6 +88,33 @@ export async function startService(config: Config, log: Logger): Promise<Service
     await responder?.close();
     throw err;
   }
+  const discoveries = named.map(
+    (s) =>
+      new DnsDiscovery(runtime, {
+        template: { ...s, address: s.address as { kind: 'tcp'; host: string; port: number } },
+        intervalMs: config.discovery.intervalMs,
+        resolve: dnsResolveAll(),
+        log,
+        drainMs: config.shutdown.graceMs,
+      }),
+  );
+  await Promise.all(discoveries.map((d) => d.start()));
+  const shared = new Map(
+    config.servers.flatMap((s) =>
+      s.sharedMaxConnections ? [[s.name, s.sharedMaxConnections] as const] : [],
+    ),
+  );
+  const replicaCap =
+    config.discovery.peers !== undefined && shared.size > 0
+      ? new ReplicaCap(runtime, {
+          peers: config.discovery.peers,
+          shared,
+          intervalMs: config.discovery.intervalMs,
+          resolve: dnsResolveAll(),
+          log,
+        })
+      : null;
+  await replicaCap?.start();
   let stopping = false;
   runtime.supervisor.on('exit', (thread: number, code: number, reclaimed: unknown) => {
     if (!stopping) log.warn({ worker: thread, code, reclaimed }, 'worker exited: restarting it');
@@ -86,6 +125,8 @@ export async function startService(config: Config, log: Logger): Promise<Service
     embedded: responder ? servers[0].name : null,
     async stop() {
       stopping = true;
+      replicaCap?.stop();
+      await Promise.all(discoveries.map((d) => d.stop()));
       await runtime.stop(config.shutdown.graceMs);
       await responder?.close();
     },

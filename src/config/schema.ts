@@ -159,6 +159,11 @@ export const ServerEntrySchema = z.preprocess(
       connectTimeoutMs: serverTuning.connectTimeoutMs.optional(),
       readTimeoutMs: serverTuning.readTimeoutMs.optional(),
       weight: serverTuning.weight.optional(),
+      /**
+       * The backend's children shared by every fcgi-pool replica (pm.max_children × php-fpm
+       * replicas): with discovery.peers set, maxConnections becomes this ÷ live replicas.
+       */
+      sharedMaxConnections: intField(1, 1_000_000).optional(),
     },
     { error: 'must be an address string or a server object' },
   ),
@@ -213,6 +218,15 @@ const ShutdownSchema = z
   })
   .prefault({});
 
+const DiscoverySchema = z
+  .strictObject({
+    /** How often DNS names of backends (headless Services) and of peers are resolved again. */
+    intervalMs: intField(100).default(5000),
+    /** DNS name of fcgi-pool's own headless Service: its records count the replicas. */
+    peers: textField('a DNS name').optional(),
+  })
+  .prefault({});
+
 const LogSchema = z
   .strictObject({
     level: enumField(LOG_LEVELS).default('info'),
@@ -234,6 +248,7 @@ const RawConfigSchema = z.strictObject({
   pool: PoolSchema,
   grpc: GrpcSchema,
   shutdown: ShutdownSchema,
+  discovery: DiscoverySchema,
   log: LogSchema,
 });
 
@@ -251,6 +266,7 @@ export interface ServerConfig {
   readonly connectTimeoutMs: number;
   readonly readTimeoutMs: number;
   readonly weight: number;
+  readonly sharedMaxConnections?: number;
 }
 
 /**
@@ -270,6 +286,7 @@ export function resolveServer(entry: ServerEntry, defaults: ServerDefaults): Ser
     connectTimeoutMs: entry.connectTimeoutMs ?? defaults.connectTimeoutMs,
     readTimeoutMs: entry.readTimeoutMs ?? defaults.readTimeoutMs,
     weight: entry.weight ?? defaults.weight,
+    ...(entry.sharedMaxConnections !== undefined ? { sharedMaxConnections: entry.sharedMaxConnections } : {}),
   };
 }
 

@@ -22,6 +22,8 @@ export interface RuntimeOptions {
   pool: PoolSettings;
   /** Server capacity including headroom for servers added at run time. */
   maxServers?: number;
+  /** Connection slots; default: twice the configured connections, at least 256. */
+  maxSlots?: number;
   gateway?: WorkerInit['gateway'];
   /** Restart a worker that dies (default true). */
   restart?: boolean;
@@ -105,7 +107,7 @@ export class PoolRuntime {
     const maxServers = Math.max(opts.maxServers ?? 16, opts.servers.length);
     const perServer = opts.servers.reduce((n, s) => n + s.maxConnections, 0);
     // slots for every configured connection plus room for servers added at run time
-    const maxSlots = Math.max(256, perServer * 2);
+    const maxSlots = opts.maxSlots ?? Math.max(256, perServer * 2);
     const shm = SharedState.create({ threads, maxServers, maxSlots });
     opts.servers.forEach((s, i) => {
       shm.counters.configure(i, s.maxConnections);
