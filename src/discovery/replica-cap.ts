@@ -60,18 +60,23 @@ export class ReplicaCap {
       );
       return;
     }
-    for (const [name, total] of this.#opts.shared) {
-      const index = this.#runtime.serverIndex(name);
-      if (index < 0) continue;
+    this.#runtime.servers.forEach((s, index) => {
+      if (!s) return;
+      // a discovered server "<entry>/<ip>" shares its entry's children
+      const slash = s.name.lastIndexOf('/');
+      const total =
+        this.#opts.shared.get(s.name) ??
+        (slash > 0 ? this.#opts.shared.get(s.name.slice(0, slash)) : undefined);
+      if (total === undefined) return;
       const cap = capFor(total, this.#replicas);
       if (this.#runtime.shm.counters.maxConnections(index) !== cap) {
         this.#runtime.shm.counters.setMaxConnections(index, cap);
         this.#opts.log?.info(
-          { server: name, replicas: this.#replicas, cap },
+          { server: s.name, replicas: this.#replicas, cap },
           'per-replica connection cap changed',
         );
       }
-    }
+    });
   }
 
   #schedule(): void {
