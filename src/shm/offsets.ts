@@ -21,7 +21,7 @@ export const MAX_THREADS = 64;
 export const LINE_WORDS = 16;
 export const SHM_MAGIC = 0x46435031; // 'FCP1'
 /** Bump whenever a region or a field offset below changes: attach() refuses a mismatch. */
-export const SHM_VERSION = 2;
+export const SHM_VERSION = 3;
 
 // ---- values stored in shared words ----
 
@@ -84,6 +84,56 @@ export const TakeoverOutcome = { success: 0, empty: 1, busy: 2, failed: 3 } as c
 export type TakeoverOutcome = (typeof TakeoverOutcome)[keyof typeof TakeoverOutcome];
 export const TAKEOVER_OUTCOME_NAMES = ['success', 'empty', 'busy', 'failed'] as const;
 
+/**
+ * The bounded `code` label values of fcgipool_requests_total: the statuses a FastCGI gateway
+ * answers often by themselves, then one class each for the rest (a 418 counts as "4xx").
+ * A status outside 100..599 (none was sent) counts as "5xx".
+ */
+export const STATUS_CODE_NAMES = [
+  '200',
+  '201',
+  '204',
+  '206',
+  '301',
+  '302',
+  '303',
+  '304',
+  '307',
+  '308',
+  '400',
+  '401',
+  '403',
+  '404',
+  '405',
+  '408',
+  '413',
+  '429',
+  '500',
+  '502',
+  '503',
+  '504',
+  '1xx',
+  '2xx',
+  '3xx',
+  '4xx',
+  '5xx',
+] as const;
+
+/**
+ * Upper bounds (seconds) of fcgipool_request_duration_seconds; one bucket word each, then +Inf.
+ * From 0.5 ms (a hello-world through the pool) to a minute (a slow report page).
+ */
+export const REQUEST_BUCKETS_S = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+] as const;
+
+/**
+ * Upper bounds (seconds) of fcgipool_takeover_handoff_seconds; one bucket word each, then +Inf.
+ * They start at 1 ms because the hand-off stamps come from the shared millisecond clock: a
+ * sub-millisecond bound would claim a precision the measurement does not have.
+ */
+export const HANDOFF_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] as const;
+
 // ---- word offsets inside each region ----
 
 /** Header words (region at word 0). Written once by create(); read-only afterwards. */
@@ -122,6 +172,8 @@ export const ThreadWord = {
   /** Hand-offs adopted by this thread, and the sum of their latencies in shared-clock ms. */
   HANDOFFS: 4,
   HANDOFF_MS: 5,
+  /** Gauge: event-loop utilisation over the last sample period, in millionths (0..1e6). */
+  ELU_PPM: 6,
   /** First per-server block; each is ThreadServerWord-shaped. */
   SERVERS: LINE_WORDS,
 } as const;
@@ -156,6 +208,33 @@ export const LockStatWord = {
   /** 64-bit nanoseconds spent spinning/waiting on contended acquisitions. */
   WAIT_NS: 10,
   SIZE: 12,
+} as const;
+
+/**
+ * Per-thread histogram region (threads + 1 of them, like the thread regions), written only by its
+ * thread: the hand-off latency histogram, then one RequestWord block per server. Bucket words
+ * count observations in their own bucket only (not cumulative: one add per observation); the
+ * reader sums them into Prometheus's cumulative `le` buckets. 64-bit sums sit at even offsets.
+ */
+export const HistWord = {
+  /** 64-bit: sum of hand-off latencies in microseconds. */
+  HANDOFF_US: 0,
+  /** HANDOFF_BUCKETS_S.length + 1 words (the last one is +Inf). */
+  HANDOFF_BUCKETS: 2,
+  /** First per-server block, after the hand-off histogram's line. */
+  SERVERS: LINE_WORDS,
+} as const;
+
+/** Per thread × server block of the histogram region: requests answered through this server. */
+export const RequestWord = {
+  /** 64-bit: sum of request durations in microseconds. */
+  DURATION_US: 0,
+  /** REQUEST_BUCKETS_S.length + 1 words (the last one is +Inf). */
+  BUCKETS: 2,
+  /** Requests by status, one word per STATUS_CODE_NAMES entry. */
+  CODES: 2 + REQUEST_BUCKETS_S.length + 1,
+  /** Rounded up to even, so every block's 64-bit sum stays at an even word. */
+  SIZE: (2 + REQUEST_BUCKETS_S.length + 1 + STATUS_CODE_NAMES.length + 1) & ~1,
 } as const;
 
 /**
@@ -222,6 +301,9 @@ export interface ShmLayout {
   /** One acquirer's blocks for every target lock, padded to whole lines. */
   readonly lockStatsAcquirerStride: number;
   readonly lockStatsTargetStride: number;
+  /** threads + 1 histogram regions (HistWord), workers then the main thread. */
+  readonly histBase: number;
+  readonly histStride: number;
   readonly listBase: number;
   readonly listThreadStride: number;
   readonly listServerStride: number;
@@ -265,6 +347,12 @@ export function computeLayout(cfg: ShmConfig): ShmLayout {
   const lockStatsTargetStride = LockStatWord.SIZE;
   const lockStatsAcquirerStride = roundLine(threads * lockStatsTargetStride);
   const lockStatsBase = take((threads + 1) * lockStatsAcquirerStride);
+  // the hand-off histogram must fit the region's first line
+  if (HistWord.HANDOFF_BUCKETS + HANDOFF_BUCKETS_S.length + 1 > HistWord.SERVERS) {
+    throw new RangeError('HANDOFF_BUCKETS_S does not fit the first line of a histogram region');
+  }
+  const histStride = HistWord.SERVERS + roundLine(maxServers * RequestWord.SIZE);
+  const histBase = take((threads + 1) * histStride);
   const listServerStride = ListWord.SIZE;
   const listThreadStride = roundLine(maxServers * listServerStride);
   const listBase = take(threads * listThreadStride);
@@ -282,6 +370,8 @@ export function computeLayout(cfg: ShmConfig): ShmLayout {
     lockStatsBase,
     lockStatsAcquirerStride,
     lockStatsTargetStride,
+    histBase,
+    histStride,
     listBase,
     listThreadStride,
     listServerStride,

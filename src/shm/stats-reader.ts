@@ -7,11 +7,16 @@
 import { type LockStats, readLockStats } from './lock-stats.ts';
 import {
   FREE,
+  HANDOFF_BUCKETS_S,
+  HistWord,
   ListKind,
   ListWord,
+  REQUEST_BUCKETS_S,
+  RequestWord,
   ServerState,
   ServerWord,
   SlotWord,
+  STATUS_CODE_NAMES,
   TAKEOVER_OUTCOME_NAMES,
   TaskletCtx,
   ThreadServerWord,
@@ -20,6 +25,17 @@ import {
 import type { SharedState } from './shared-state.ts';
 
 export type TakeoverOutcomeName = (typeof TAKEOVER_OUTCOME_NAMES)[number];
+export type StatusCodeName = (typeof STATUS_CODE_NAMES)[number];
+
+/** A histogram as Prometheus exposes it. */
+export interface HistogramSnapshot {
+  /** Upper bounds in seconds, without +Inf. */
+  bounds: readonly number[];
+  /** Cumulative counts: buckets[i] observations ≤ bounds[i]; one more entry for +Inf (= count). */
+  buckets: number[];
+  count: number;
+  sumSeconds: number;
+}
 
 export interface ThreadServerSnapshot {
   server: number;
@@ -46,6 +62,10 @@ export interface ThreadSnapshot {
   requests: number;
   handoffs: number;
   handoffMsSum: number;
+  /** Hand-offs adopted by this thread: latency from the steal or push to the adoption. */
+  handoff: HistogramSnapshot;
+  /** Event-loop utilisation (0..1) over the thread's last sample period. */
+  eventLoopUtilization: number;
   /** Statistics of this thread's lock (this thread as the victim), summed over acquirers. */
   lock: LockStats;
   servers: ThreadServerSnapshot[];
@@ -62,6 +82,13 @@ export interface ServerSnapshot {
   safe: number;
   used: number;
   queue: number;
+  /** Takeover attempts for this server by outcome, all threads (pulls and adopted pushes). */
+  takeovers: Record<TakeoverOutcomeName, number>;
+  pushed: number;
+  purged: number;
+  /** Requests answered through this server (requestDone), by `code` label, all threads. */
+  requests: Record<StatusCodeName, number>;
+  duration: HistogramSnapshot;
   /** Threads with requests queued for this server (the waiters bitmap). */
   waitingThreads: number[];
   nextTakeover: number;
@@ -84,6 +111,26 @@ export interface ShmSnapshot {
   /** Server entries in use (not FREE). */
   servers: ServerSnapshot[];
   slots: SlotSummary;
+}
+
+function zeros<K extends string>(names: readonly K[]): Record<K, number> {
+  const out = {} as Record<K, number>;
+  for (const name of names) out[name] = 0;
+  return out;
+}
+
+function emptyHistogram(bounds: readonly number[]): HistogramSnapshot {
+  return { bounds, buckets: new Array<number>(bounds.length + 1).fill(0), count: 0, sumSeconds: 0 };
+}
+
+/** Per-bucket counts (the shared words) → Prometheus's cumulative `le` buckets. */
+function cumulative(bounds: readonly number[], perBucket: number[], sumUs: number): HistogramSnapshot {
+  let acc = 0;
+  const buckets = perBucket.map((n) => {
+    acc += n;
+    return acc;
+  });
+  return { bounds, buckets, count: acc, sumSeconds: sumUs / 1e6 };
 }
 
 export class StatsReader {
@@ -137,6 +184,11 @@ export class StatsReader {
         safe: 0,
         used: 0,
         queue: 0,
+        takeovers: zeros(TAKEOVER_OUTCOME_NAMES),
+        pushed: 0,
+        purged: 0,
+        requests: zeros(STATUS_CODE_NAMES),
+        duration: emptyHistogram(REQUEST_BUCKETS_S),
         waitingThreads,
         nextTakeover: Atomics.load(i32, b + ServerWord.NEXT_TAKEOVER),
       };
@@ -173,6 +225,9 @@ export class StatsReader {
         agg.queue += snap.queue;
         agg.opened += snap.opened;
         agg.reuses += snap.reuses;
+        agg.pushed += snap.pushed;
+        agg.purged += snap.purged;
+        for (const name of TAKEOVER_OUTCOME_NAMES) agg.takeovers[name] += takeovers[name];
         return snap;
       });
       threadSnaps.push({
@@ -182,6 +237,12 @@ export class StatsReader {
         requests: this.extend(tb + ThreadWord.REQUESTS),
         handoffs: this.extend(tb + ThreadWord.HANDOFFS),
         handoffMsSum: this.extend(tb + ThreadWord.HANDOFF_MS),
+        handoff: this.histogram(
+          HANDOFF_BUCKETS_S,
+          L.histBase + t * L.histStride + HistWord.HANDOFF_BUCKETS,
+          L.histBase + t * L.histStride + HistWord.HANDOFF_US,
+        ),
+        eventLoopUtilization: Atomics.load(i32, tb + ThreadWord.ELU_PPM) / 1e6,
         lock: readLockStats(st, t, this.extend),
         servers: perServer,
       });
@@ -193,7 +254,32 @@ export class StatsReader {
       srv.opened += this.extend(g + ThreadServerWord.OPENED);
       srv.reuses += this.extend(g + ThreadServerWord.REUSES);
     }
+    for (const srv of servers) this.requestStats(srv);
     return { nowMs: now, threads: threadSnaps, servers, slots: this.slotSummary() };
+  }
+
+  /** Requests of `srv` by code and their durations, summed over every thread (main included). */
+  private requestStats(srv: ServerSnapshot): void {
+    const st = this.state;
+    const L = st.layout;
+    const perBucket = new Array<number>(REQUEST_BUCKETS_S.length + 1).fill(0);
+    let sumUs = 0;
+    for (let t = 0; t <= st.cfg.threads; t++) {
+      const b = L.histBase + t * L.histStride + HistWord.SERVERS + srv.server * RequestWord.SIZE;
+      STATUS_CODE_NAMES.forEach((name, c) => {
+        srv.requests[name] += this.extend(b + RequestWord.CODES + c);
+      });
+      for (let k = 0; k < perBucket.length; k++) perBucket[k] += this.extend(b + RequestWord.BUCKETS + k);
+      sumUs += Number(Atomics.load(st.i64, (b + RequestWord.DURATION_US) >> 1));
+    }
+    srv.duration = cumulative(REQUEST_BUCKETS_S, perBucket, sumUs);
+  }
+
+  /** One thread's histogram: bounds.length + 1 bucket words from `bucketWord`, a 64-bit µs sum. */
+  private histogram(bounds: readonly number[], bucketWord: number, sumWord: number): HistogramSnapshot {
+    const perBucket: number[] = [];
+    for (let k = 0; k <= bounds.length; k++) perBucket.push(this.extend(bucketWord + k));
+    return cumulative(bounds, perBucket, Number(Atomics.load(this.state.i64, sumWord >> 1)));
   }
 
   private slotSummary(): SlotSummary {
