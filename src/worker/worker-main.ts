@@ -36,6 +36,16 @@ init.peers.forEach((peer, thread) => {
 const purgeTimer = setInterval(() => purgeIdle(pt, undefined, undefined), init.pool.purgeIntervalMs);
 purgeTimer.unref();
 
+// this thread's event-loop utilisation for the metrics (the main thread reads it from shm)
+const ELU_SAMPLE_MS = 1000;
+let eluMark = performance.eventLoopUtilization();
+const eluTimer = setInterval(() => {
+  const now = performance.eventLoopUtilization();
+  shm.stats.eventLoopUtilization(pt.thread, performance.eventLoopUtilization(now, eluMark).utilization);
+  eluMark = now;
+}, ELU_SAMPLE_MS);
+eluTimer.unref();
+
 let dataPlane: DataPlane | null = null;
 
 async function shutdown(graceMs: number): Promise<void> {
@@ -49,6 +59,7 @@ async function shutdown(graceMs: number): Promise<void> {
   while (pt.tasklets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   for (const t of [...pt.tasklets.values()]) t.conn.destroy();
   clearInterval(purgeTimer);
+  clearInterval(eluTimer);
   for (const peer of pt.peers) peer?.close();
   port.postMessage({ t: 'stopped', thread: pt.thread } satisfies WorkerToMain);
   port.close();
