@@ -4,6 +4,8 @@
 // No request is lost or sent twice by surprise: a request whose connection failed before any
 // response byte arrived is retried once on another connection when the caller says it is
 // retryable (idempotent, or configured so), otherwise never (the backend may have started it).
+// The one case retried whatever the method: the connection was already closed when the request
+// was to be written, so not a byte of it left this process.
 
 import { BackendError, BackendErrorCode } from '../errors.ts';
 import type { FcgiRequestHandle, FcgiResponseHandler } from '../fcgi/connection.ts';
@@ -12,14 +14,29 @@ import { acquire, release } from './acquire.ts';
 import type { PoolThread } from './pool-thread.ts';
 import type { Tasklet } from './tasklet.ts';
 
+/**
+ * A request body too big to hold in memory (the gateway spools it to a file): streamed to the
+ * backend with back-pressure, and readable again from the start for the one retry.
+ */
+export interface StdinSource {
+  /** Exact size: what CONTENT_LENGTH says. */
+  readonly length: number;
+  /** A fresh stream of the whole body; the previous one (if any) has been destroyed. */
+  open(): NodeJS.ReadableStream & { destroy(err?: Error): unknown };
+}
+
 export interface RunRequestOptions {
   server: number;
   params: NameValueInput;
-  /** The whole request body (already bounded and spooled by the caller), or null. */
-  stdin: Buffer | null;
+  /** The body (already bounded and spooled by the caller): bytes, a re-readable source, or null. */
+  stdin: Buffer | StdinSource | null;
   /** Safe to run again if the connection fails before any response byte (idempotent). */
   retryable: boolean;
-  /** Read timeout: no response within it ends the request with READ_TIMEOUT (504). */
+  /**
+   * Read timeout: the longest the backend may stay silent (no response byte, no body byte
+   * accepted) while the request runs; then it ends with READ_TIMEOUT (504). Time spent paused
+   * because the caller's client reads slowly does not count.
+   */
   timeoutMs: number;
 }
 
@@ -30,10 +47,12 @@ export interface RunInfo {
   reused: boolean;
   /** Resumes reading the response after onStdout returned false (back-pressure). */
   resume(): void;
+  /** Gives the request up (the client went away): onError(ABORTED) follows, nothing is retried. */
+  abort(): void;
 }
 
 export interface RunHandler extends FcgiResponseHandler {
-  /** Called once the connection is chosen, before any response callback. */
+  /** Called once per attempt, once the request is on a connection, before any response callback. */
   onConnection?(info: RunInfo): void;
 }
 
@@ -62,10 +81,18 @@ function attempt(pt: PoolThread, opts: RunRequestOptions, handler: RunHandler, t
 function send(pt: PoolThread, t: Tasklet, opts: RunRequestOptions, handler: RunHandler, tries: number): void {
   // served before, on this thread or another: it may have been closed by the backend meanwhile
   const reused = pt.shm.slots.requests(t.slot) > 1;
+  const body = opts.stdin;
+  const source = body === null || body instanceof Uint8Array ? null : body;
   let started = false;
   let finished = false;
-  const timer = setTimeout(() => {
+  let paused = false;
+  let aborted = false;
+  let stdinError: Error | null = null;
+  let reader: ReturnType<StdinSource['open']> | null = null;
+  const timer = setTimeout(function onSilence() {
     if (finished) return;
+    // the caller paused reading (slow client): the backend is not the one being slow
+    if (paused) return;
     t.conn.destroy(
       new BackendError(
         BackendErrorCode.READ_TIMEOUT,
@@ -73,53 +100,114 @@ function send(pt: PoolThread, t: Tasklet, opts: RunRequestOptions, handler: RunH
       ),
     );
   }, opts.timeoutMs);
-  let handle: FcgiRequestHandle | null = null;
+  const finish = () => {
+    finished = true;
+    clearTimeout(timer);
+    reader?.destroy();
+    reader = null;
+  };
+
+  let handle: FcgiRequestHandle;
+  try {
+    handle = t.conn.request(
+      opts.params,
+      {
+        onStdout(chunk) {
+          started = true;
+          timer.refresh();
+          const more = handler.onStdout(chunk);
+          if (more === false) paused = true;
+          return more;
+        },
+        onStderr(chunk) {
+          started = true;
+          timer.refresh();
+          handler.onStderr(chunk);
+        },
+        onDrain() {
+          timer.refresh();
+          reader?.resume();
+          handler.onDrain?.();
+        },
+        onEnd(appStatus, protocolStatus) {
+          finish();
+          release(pt, t, protocolStatus === 0);
+          handler.onEnd(appStatus, protocolStatus);
+        },
+        onError(err) {
+          finish();
+          release(pt, t, false);
+          if (stdinError !== null) {
+            handler.onError(stdinError);
+            return;
+          }
+          // the backend closed the connection before answering (a kept one after pm.max_requests or
+          // an idle timeout, a fresh one it found silent): a request that only reads may run again
+          // once, like nginx's `fastcgi_next_upstream error`; others never (they may have started)
+          const code = (err as BackendError).code;
+          if (
+            !started &&
+            !aborted &&
+            tries === 0 &&
+            opts.retryable &&
+            (code === BackendErrorCode.CLOSED || code === BackendErrorCode.RESET)
+          ) {
+            attempt(pt, opts, handler, 1);
+            return;
+          }
+          handler.onError(err);
+        },
+      },
+      source === null ? { stdin: body as Buffer | null } : { streamStdin: true },
+    );
+  } catch (err) {
+    finish();
+    release(pt, t, false);
+    // closed between acquire and write: nothing was sent, so any method may go again
+    if ((err as BackendError).code === BackendErrorCode.CLOSED && tries === 0) {
+      attempt(pt, opts, handler, 1);
+      return;
+    }
+    handler.onError(err as Error);
+    return;
+  }
+
   handler.onConnection?.({
     connectionId: t.conn.id,
     thread: pt.thread,
     reused,
-    resume: () => handle?.resume(),
-  });
-  handle = t.conn.request(
-    opts.params,
-    {
-      onStdout(chunk) {
-        started = true;
-        return handler.onStdout(chunk);
-      },
-      onStderr(chunk) {
-        started = true;
-        handler.onStderr(chunk);
-      },
-      onDrain() {
-        handler.onDrain?.();
-      },
-      onEnd(appStatus, protocolStatus) {
-        finished = true;
-        clearTimeout(timer);
-        release(pt, t, protocolStatus === 0);
-        handler.onEnd(appStatus, protocolStatus);
-      },
-      onError(err) {
-        finished = true;
-        clearTimeout(timer);
-        release(pt, t, false);
-        // the backend closed the connection before answering (a kept one after pm.max_requests or
-        // an idle timeout, a fresh one it found silent): a request that only reads may run again
-        // once, like nginx's `fastcgi_next_upstream error`; others never (they may have started)
-        const code = (err as BackendError).code;
-        if (
-          !started &&
-          tries === 0 &&
-          opts.retryable &&
-          (code === BackendErrorCode.CLOSED || code === BackendErrorCode.RESET)
-        ) {
-          attempt(pt, opts, handler, 1);
-          return;
-        }
-        handler.onError(err);
-      },
+    resume: () => {
+      if (!paused) return;
+      paused = false;
+      if (!finished) timer.refresh();
+      handle.resume();
     },
-    { stdin: opts.stdin },
-  );
+    abort: () => {
+      aborted = true;
+      handle.abort();
+    },
+  });
+  if (source !== null && !finished) pump(source, handle);
+
+  function pump(src: StdinSource, h: FcgiRequestHandle): void {
+    const r = src.open();
+    reader = r;
+    r.on('data', (chunk: Buffer) => {
+      if (!h.write(chunk)) r.pause(); // resumed by onDrain
+    });
+    r.on('end', () => {
+      if (reader === r) h.end();
+    });
+    r.on('error', (err: Error) => {
+      if (reader !== r || finished) return;
+      stdinError = new BackendError(
+        BackendErrorCode.ABORTED,
+        `the request body could not be read: ${err.message}`,
+        {
+          cause: err,
+        },
+      );
+      h.abort();
+    });
+  }
 }
