@@ -49,7 +49,8 @@ export async function startService(config: Config, log: Logger): Promise<Service
   }
   const gateway: GatewayOptions = {
     listen: { host: config.listen.http.host, port: config.listen.http.port },
-    app: config.app,
+    // the embedded responder routes by REQUEST_URI (/echo, /sleep, /bytes): every path goes to it
+    app: responder ? { ...config.app, routeAll: true } : config.app,
     servers: servers.map((_, i) => i),
     maxBodyBytes: config.app.maxBodyBytes,
     maxResponseHeaderBytes: config.app.maxResponseHeaderBytes,

@@ -73,6 +73,11 @@ const AppSchema = z
       )
       .min(1, { error: 'must list at least one extension' })
       .default(() => ['.php']),
+    /**
+     * Send every path to the backend, whatever its extension (apps that route by REQUEST_URI:
+     * the embedded responder, a non-PHP FastCGI app). Static files are then never served.
+     */
+    routeAll: boolField().default(false),
     /** Extra FastCGI params; they win over generated ones and may set PHP_VALUE/PHP_ADMIN_VALUE. */
     params: z
       .record(
