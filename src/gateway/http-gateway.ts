@@ -2,29 +2,59 @@
 // kernel spreads client connections over the workers), each request mapped to FastCGI like
 // nginx `fastcgi_pass` and run through this thread's pool. Data plane only: it knows HTTP and
 // the pool's request API, nothing of shared memory or takeover.
+//
+// Per request, in order: an id (the client's X-Request-Id when it is sane), the mapping (bad
+// paths and oversized headers are answered before any body is read), a static file or the
+// script check when configured, the body (bounded, spooled when large), the backend exchange
+// (fcgi-proxy.ts), and one access-log line however it ended.
+
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { BackendErrorCode, FcgiProtocolError, PoolErrorCode, ProtocolErrorCode } from '../errors.ts';
 import type { PoolThread } from '../pool/pool-thread.ts';
-import { runRequest } from '../pool/run-request.ts';
 import type { DataPlane } from '../worker/worker-main.ts';
-import { readBody } from './body.ts';
-import { CgiResponseParser } from './cgi-response.ts';
+import { hasBody, readBody } from './body.ts';
 import { errorReply } from './errors-page.ts';
+import { type ProxyContext, proxyRequest } from './fcgi-proxy.ts';
 import type { GatewayOptions } from './gateway-options.ts';
-import { RequestMapper } from './request-mapper.ts';
+import { type MappedRequest, RequestMapper } from './request-mapper.ts';
+import { createScriptChecker } from './script-check.ts';
 import { ServerPicker } from './server-picker.ts';
+import { createStaticFiles, type StaticFileServer } from './static-files.ts';
 
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
+/** Bodies up to this size stay in memory; larger ones are spooled to app.spoolDir. */
+const BODY_MEMORY_BYTES = 64 * 1024;
+const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
+
+interface Gateway extends ProxyContext {
+  readonly mapper: RequestMapper;
+  readonly log: Logger;
+  readonly staticFiles: StaticFileServer | null;
+  readonly checkScript: ((file: string) => Promise<'ok' | 'missing' | 'outside'>) | null;
+  closing: boolean;
+}
 
 export async function startGateway(pt: PoolThread, opts: GatewayOptions, log: Logger): Promise<DataPlane> {
-  const mapper = new RequestMapper(opts);
-  const picker = new ServerPicker(pt, opts.servers);
+  const { app } = opts;
+  const g: Gateway = {
+    pt,
+    opts,
+    picker: new ServerPicker(pt, opts.servers),
+    mapper: new RequestMapper(opts),
+    log,
+    staticFiles: app.staticFiles && !app.routeAll ? createStaticFiles(app) : null,
+    checkScript: app.checkScriptExists && !app.routeAll ? createScriptChecker(app.docroot) : null,
+    closing: false,
+  };
   const server = http.createServer(
-    { keepAlive: true, requestTimeout: opts.requestTimeoutMs, headersTimeout: opts.headersTimeoutMs },
-    (req, res) => handle(pt, opts, mapper, picker, log, req, res),
+    {
+      keepAlive: true,
+      requestTimeout: opts.requestTimeoutMs,
+      headersTimeout: opts.headersTimeoutMs,
+      maxHeaderSize: app.maxHeaderBytes,
+    },
+    (req, res) => handle(g, req, res),
   );
   server.keepAliveTimeout = opts.keepAliveTimeoutMs;
   await new Promise<void>((resolve, reject) => {
@@ -37,152 +67,116 @@ export async function startGateway(pt: PoolThread, opts: GatewayOptions, log: Lo
   log.debug({ address: server.address() as AddressInfo }, 'http listener up');
   return {
     close(graceMs: number): Promise<void> {
+      // Ordered like fastify's close: refuse new connections, let in-flight requests finish
+      // (their responses say Connection: close), close each keep-alive connection as soon as
+      // it is idle, and cut whatever is left when the grace period ends.
+      g.closing = true;
       return new Promise((resolve) => {
-        // refuse new connections, let in-flight requests finish, then close idle keep-alive ones
-        server.close(() => resolve());
-        server.closeIdleConnections();
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
         const timer = setTimeout(() => {
+          clearInterval(sweep);
           server.closeAllConnections();
           resolve();
         }, graceMs);
         timer.unref();
+        server.close(() => {
+          clearInterval(sweep);
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
       });
     },
   };
 }
 
-function handle(
-  pt: PoolThread,
-  opts: GatewayOptions,
-  mapper: RequestMapper,
-  picker: ServerPicker,
-  log: Logger,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-): void {
+function handle(g: Gateway, req: http.IncomingMessage, res: http.ServerResponse): void {
   const started = performance.now();
   const incomingId = req.headers['x-request-id'];
-  const reqId =
-    typeof incomingId === 'string' && /^[\w.:-]{1,128}$/.test(incomingId) ? incomingId : randomUUID();
+  const reqId = typeof incomingId === 'string' && REQUEST_ID_RE.test(incomingId) ? incomingId : randomUUID();
+  const log = g.log.child({ reqId });
   res.setHeader('X-Request-Id', reqId);
-  let status = 0;
-  const done = (why?: string) => {
-    if (opts.accessLog) {
-      log.info(
-        {
-          reqId,
-          method: req.method,
-          url: req.url,
-          status: status || res.statusCode,
-          ms: Math.round((performance.now() - started) * 100) / 100,
-          remote: req.socket.remoteAddress,
-          ...(why ? { why } : {}),
-        },
-        'request',
-      );
-    }
+  if (g.closing) res.setHeader('Connection', 'close');
+
+  let logged = false;
+  const done = (status: number, why?: string, server?: string) => {
+    if (logged) return;
+    logged = true;
+    if (!g.opts.accessLog) return;
+    log.info(
+      {
+        method: req.method,
+        url: req.url,
+        status,
+        ms: Math.round((performance.now() - started) * 100) / 100,
+        remote: req.socket.remoteAddress,
+        ...(server !== undefined ? { server } : {}),
+        ...(why !== undefined ? { why } : {}),
+      },
+      'request',
+    );
   };
-  const fail = (code: number, reason: string) => {
-    status = code;
+  const fail = (status: number, why: string, server?: string) => {
+    if (status >= 500)
+      log.warn({ status, why, ...(server !== undefined ? { server } : {}) }, 'request failed');
     if (res.headersSent) {
       // the response already started: cut it off rather than send a wrong ending
       res.destroy();
-    } else {
-      const { body, headers } = errorReply(code, reason);
-      res.writeHead(code, headers);
+    } else if (!res.destroyed) {
+      const { body, headers } = errorReply(status, why);
+      // an unread body of unknown size is not worth draining: close the connection instead
+      if (!req.complete && hasBody(req)) headers.Connection = 'close';
+      res.writeHead(status, headers);
       res.end(req.method === 'HEAD' ? undefined : body);
     }
-    done(reason);
+    done(status, why, server);
   };
 
-  const mapped = mapper.map(req);
+  const mapped = g.mapper.map(req);
   if ('error' in mapped) {
+    if (mapped.error === 'not-script' && g.staticFiles !== null && mapped.documentUri !== undefined) {
+      const q = (req.url ?? '').indexOf('?');
+      g.staticFiles(req, res, mapped.documentUri, q < 0 ? '' : (req.url ?? '').slice(q + 1)).then(
+        (r) => done(r.status, r.why),
+        (err: Error) => fail(500, `static file failed: ${err.message}`),
+      );
+      return;
+    }
     fail(mapped.status, mapped.reason);
-    req.resume();
     return;
   }
-  readBody(req, opts.maxBodyBytes, (err, body) => {
-    if (err) {
-      fail(err.status, err.message);
-      return;
-    }
-    const server = picker.pick();
-    if (server < 0) {
-      fail(503, 'no backend server is available');
-      return;
-    }
-    let params: Array<[string, string]>;
-    try {
-      params = mapped.params(body === null ? 0 : body.length);
-    } catch (e) {
-      if (e instanceof FcgiProtocolError && e.code === ProtocolErrorCode.NAME_VALUE_TOO_LARGE) {
-        fail(431, 'request headers too large for a FastCGI record');
+  if (g.checkScript === null) {
+    forward(g, req, res, mapped, log, done, fail);
+    return;
+  }
+  g.checkScript(mapped.script.scriptFilename).then(
+    (found) => {
+      if (found === 'ok') forward(g, req, res, mapped, log, done, fail);
+      else fail(404, `no script at ${mapped.script.scriptName}`);
+    },
+    (err: Error) => fail(500, `script check failed: ${err.message}`),
+  );
+}
+
+function forward(
+  g: Gateway,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  mapped: MappedRequest,
+  log: Logger,
+  done: (status: number, why?: string, server?: string) => void,
+  fail: (status: number, why: string, server?: string) => void,
+): void {
+  const { app } = g.opts;
+  readBody(
+    req,
+    { maxBytes: g.opts.maxBodyBytes, memoryBytes: BODY_MEMORY_BYTES, spoolDir: app.spoolDir },
+    (err, body) => {
+      if (err !== null) {
+        fail(err.status, err.message);
         return;
       }
-      throw e;
-    }
-    const parser = new CgiResponseParser(opts.maxResponseHeaderBytes);
-    let resume: (() => void) | null = null;
-    let headersDone = false;
-    picker.begin(server);
-    runRequest(
-      pt,
-      {
-        server,
-        params,
-        stdin: body,
-        retryable: IDEMPOTENT.has(req.method ?? '') || opts.retryNonIdempotent,
-        timeoutMs: pt.servers[server]!.settings.readTimeoutMs,
-      },
-      {
-        onConnection(info) {
-          resume = info.resume;
-        },
-        onStdout(chunk) {
-          if (headersDone) return res.write(chunk);
-          let r: ReturnType<CgiResponseParser['push']>;
-          try {
-            r = parser.push(chunk);
-          } catch (e) {
-            fail(502, `the backend sent an invalid CGI header: ${(e as Error).message}`);
-            return true;
-          }
-          if (!r.done) return true;
-          headersDone = true;
-          status = r.status;
-          res.writeHead(r.status, r.headers);
-          if (req.method === 'HEAD') return true;
-          return r.body.length === 0 ? true : res.write(r.body);
-        },
-        onDrain() {},
-        onStderr(chunk) {
-          log.warn(
-            { reqId, stderr: chunk.toString('utf8', 0, Math.min(chunk.length, 4096)) },
-            'backend stderr',
-          );
-        },
-        onEnd() {
-          picker.end(server, true);
-          if (!headersDone) {
-            fail(502, 'the backend ended the response before its headers');
-            return;
-          }
-          res.end();
-          done();
-        },
-        onError(err) {
-          const code = (err as { code?: string }).code;
-          picker.end(server, code !== BackendErrorCode.CONNECT && code !== BackendErrorCode.CONNECT_TIMEOUT);
-          if (code === PoolErrorCode.QUEUE_TIMEOUT || code === PoolErrorCode.QUEUE_FULL) {
-            fail(503, err.message);
-          } else if (code === BackendErrorCode.READ_TIMEOUT) {
-            fail(504, err.message);
-          } else {
-            fail(502, `backend error: ${err.message}`);
-          }
-        },
-      },
-    );
-    res.on('drain', () => resume?.());
-  });
+      proxyRequest(g, req, res, mapped, body, log, done, fail);
+    },
+  );
 }

@@ -27,6 +27,11 @@ export interface ScriptPathConfig {
   readonly index: string;
   readonly pathInfoRegex: string;
   readonly scriptExtensions: readonly string[];
+  /**
+   * Every path goes to the FastCGI app (an app that routes by REQUEST_URI, such as the
+   * embedded responder or a framework's single front controller server): no extension check.
+   */
+  readonly routeAll?: boolean;
 }
 
 export interface ScriptPath {
@@ -57,6 +62,7 @@ export function createScriptResolver(config: ScriptPathConfig): (uriPath: string
   const docroot = config.docroot === '/' ? '' : config.docroot;
   const extensions = [...config.scriptExtensions];
   const { index } = config;
+  const routeAll = config.routeAll === true;
 
   return (uriPath) => {
     if (uriPath.charCodeAt(0) !== 0x2f) return badPath('the path must start with "/"');
@@ -88,7 +94,7 @@ export function createScriptResolver(config: ScriptPathConfig): (uriPath: string
         pathInfo = rest;
       }
     }
-    if (!hasExtension(scriptName, extensions)) {
+    if (!routeAll && !hasExtension(scriptName, extensions)) {
       return {
         error: 'not-script',
         reason: `${scriptName} does not end in ${extensions.join(' or ')}`,

@@ -1,8 +1,13 @@
 // Picks the backend server for a request among the app's servers: the one with the fewest
-// outstanding requests on this thread; a server that failed is skipped until it is probed
-// healthy again (issue 4: serves again within 2 s of recovering).
+// outstanding requests on this thread. A server whose connect failed is skipped for a moment
+// (DOWN_MS); after that the next request probes it, and a request whose connect fails goes to
+// another server (nothing was sent), so a server that recovers serves again within DOWN_MS plus
+// one request, and clients never see the probe fail.
 import type { PoolThread } from '../pool/pool-thread.ts';
 import { ServerState } from '../shm/server-counters.ts';
+
+/** How long a server that refused a connection is left alone before it is tried again. */
+export const DOWN_MS = 1000;
 
 export class ServerPicker {
   readonly #pt: PoolThread;
@@ -17,8 +22,8 @@ export class ServerPicker {
     this.#servers = servers;
   }
 
-  /** A server index, or -1 when none is usable. */
-  pick(): number {
+  /** A server index, or -1 when none is usable. `exclude`: servers this request already failed on. */
+  pick(exclude?: readonly number[]): number {
     const now = Date.now();
     let best = -1;
     let fallback = -1;
@@ -26,6 +31,7 @@ export class ServerPicker {
     for (let i = 0; i < n; i++) {
       const s = this.#servers[(this.#rotor + i) % n];
       if (this.#pt.servers[s] === undefined || this.#pt.shm.counters.state(s) !== ServerState.READY) continue;
+      if (exclude?.includes(s)) continue;
       if (fallback < 0) fallback = s;
       if ((this.#downUntil[s] ?? 0) > now) continue;
       if (best < 0 || (this.#outstanding[s] ?? 0) < (this.#outstanding[best] ?? 0)) best = s;
@@ -39,9 +45,9 @@ export class ServerPicker {
     this.#outstanding[server] = (this.#outstanding[server] ?? 0) + 1;
   }
 
-  /** `ok`: the server answered (even with an error page); false marks it down for a moment. */
+  /** `ok`: the server answered (even with an error page); false marks it down for DOWN_MS. */
   end(server: number, ok: boolean): void {
     this.#outstanding[server]--;
-    this.#downUntil[server] = ok ? 0 : Date.now() + 1000;
+    this.#downUntil[server] = ok ? 0 : Date.now() + DOWN_MS;
   }
 }
