@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Config } from './config/schema.ts';
+import { type ControlServer, startControlServer } from './control/grpc-server.ts';
 import { DnsDiscovery, dnsResolveAll } from './discovery/dns-discovery.ts';
 import { ReplicaCap } from './discovery/replica-cap.ts';
 import { FcgiResponder } from './fcgi/responder.ts';
@@ -18,6 +19,8 @@ export interface Service {
   config: Config;
   /** The embedded responder's address when it serves as the backend. */
   embedded: string | null;
+  /** The gRPC control plane; control.setServing(false) turns its health NOT_SERVING at once. */
+  control: ControlServer;
   stop(): Promise<void>;
 }
 
@@ -89,6 +92,20 @@ export async function startService(config: Config, log: Logger): Promise<Service
     await responder?.close();
     throw err;
   }
+  let control: ControlServer;
+  try {
+    control = await startControlServer({
+      runtime,
+      listen: config.listen.grpc,
+      grpc: config.grpc,
+      serverDefaults: config.serverDefaults,
+      log,
+    });
+  } catch (err) {
+    await runtime.stop(0);
+    await responder?.close();
+    throw err;
+  }
   const discoveries = named.map(
     (s) =>
       new DnsDiscovery(runtime, {
@@ -124,10 +141,13 @@ export async function startService(config: Config, log: Logger): Promise<Service
     runtime,
     config,
     embedded: responder ? servers[0].name : null,
+    control,
     async stop() {
       stopping = true;
+      control.setServing(false);
       replicaCap?.stop();
       await Promise.all(discoveries.map((d) => d.stop()));
+      await control.stop(Math.min(5000, config.shutdown.graceMs));
       await runtime.stop(config.shutdown.graceMs);
       await responder?.close();
     },
