@@ -83,6 +83,8 @@ export function buildAdmin(opts: AdminOptions): FastifyInstance {
   app.get('/', page(STATUS_HTML, 'text/html; charset=utf-8'));
   app.get('/status.js', page(STATUS_JS, 'text/javascript; charset=utf-8'));
   app.get('/status.css', page(STATUS_CSS, 'text/css; charset=utf-8'));
+  // browsers ask for it with every page load: no icon, and no 404 in their console
+  app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
 
   return app;
 }

@@ -39,7 +39,7 @@ export const STATUS_HTML = `<!doctype html>
 <h2>Servers</h2>
 <table id="servers"><thead><tr>
   <th>server</th><th>address</th><th>state</th><th>open / max</th><th>idle</th><th>safe</th><th>used</th><th>queue</th>
-  <th>opened</th><th>reuses</th><th>purged</th><th>requests</th><th>req/s</th>
+  <th>opened</th><th>reuses</th><th>purged</th><th>HTTP requests</th><th>req/s</th>
 </tr></thead><tbody></tbody></table>
 <h2>Takeovers</h2>
 <table id="takeovers"><thead><tr>
@@ -70,7 +70,7 @@ h2 { font-size: 1.1rem; margin: 1.5rem 0 .4rem; }
 .tiles b { display: block; font-size: 1.4rem; font-variant-numeric: tabular-nums; }
 .tiles span { color: #666; font-size: .85rem; }
 table { border-collapse: collapse; background: #fff; margin-bottom: .6rem; }
-th, td { border: 1px solid #ddd; padding: .2rem .6rem; text-align: right; font-variant-numeric: tabular-nums; }
+th, td { border: 1px solid #ddd; padding: .2rem .6rem; text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 th { background: #f0f0f0; font-weight: 600; }
 td:first-child, th:first-child { text-align: left; }
 td.text { text-align: left; }
