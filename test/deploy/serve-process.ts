@@ -1,0 +1,149 @@
+// `fcgi-pool serve` as the container runs it: a child process started through bin/fcgi-pool.js,
+// spoken to over real sockets on 127.0.0.1 — HTTP for the gateway and the kubelet's HTTP probes,
+// gRPC for the standard health service.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import http from 'node:http';
+import net from 'node:net';
+import { credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
+
+/** A port the kernel just handed out on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+export interface ServeProcess {
+  readonly child: ChildProcess;
+  /** stdout and stderr so far, for assertion messages. */
+  output(): string;
+  /** Resolves with the exit code (or signal name) once the process is gone. */
+  readonly exited: Promise<number | string>;
+  /** SIGTERM, then SIGKILL after `killAfterMs`; resolves when the process is gone. */
+  stop(killAfterMs?: number): Promise<number | string>;
+}
+
+export interface ServeOptions {
+  /** Directory holding bin/fcgi-pool.js (the repository, or a copy of the image's /app). */
+  cwd: string;
+  args: string[];
+  /** Added to an environment stripped of FCGI_POOL_* variables. */
+  env?: Record<string, string>;
+}
+
+/** Starts `node bin/fcgi-pool.js <args>` with the node running the tests (Node 26). */
+export function startServe(opts: ServeOptions): ServeProcess {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !k.startsWith('FCGI_POOL_')) env[k] = v;
+  }
+  const child = spawn(process.execPath, ['bin/fcgi-pool.js', ...opts.args], {
+    cwd: opts.cwd,
+    env: { ...env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  child.stderr?.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1));
+  });
+  return {
+    child,
+    output: () => out,
+    exited,
+    async stop(killAfterMs = 10_000) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+        try {
+          return await exited;
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+      return exited;
+    },
+  };
+}
+
+export interface HttpReply {
+  status: number;
+  body: string;
+}
+
+/** GET with a short timeout; rejects on connection errors (ECONNREFUSED: nothing listens). */
+export function httpGet(port: number, path: string, timeoutMs = 2000): Promise<HttpReply> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () =>
+      req.destroy(new Error(`GET ${path} on port ${port}: no answer in ${timeoutMs} ms`)),
+    );
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Calls `fn` until it resolves, for at most `timeoutMs`; then rejects with the last error.
+ * `proc` stops the wait early when the service exits.
+ */
+export async function eventually<T>(
+  fn: () => Promise<T>,
+  timeoutMs: number,
+  proc?: ServeProcess,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    if (proc && proc.child.exitCode !== null) {
+      throw new Error(`fcgi-pool exited (code ${proc.child.exitCode}):\n${proc.output()}`);
+    }
+    try {
+      return await fn();
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() >= deadline) throw last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** grpc.health.v1.Health/Check as the kubelet's gRPC probe calls it: no credentials, no token. */
+export function grpcHealthCheck(port: number, service = '', timeoutMs = 2000): Promise<string> {
+  const Client = makeGenericClientConstructor(healthService, 'Health');
+  const client = new Client(`127.0.0.1:${port}`, credentials.createInsecure()) as unknown as HealthClient;
+  return new Promise<string>((resolve, reject) => {
+    client.Check({ service }, { deadline: Date.now() + timeoutMs }, (err, res) => {
+      client.close();
+      if (err) reject(err);
+      else resolve(String(res?.status));
+    });
+  });
+}
+
+interface HealthClient {
+  Check(
+    req: { service: string },
+    opts: { deadline: number },
+    cb: (err: Error | null, res?: { status: string }) => void,
+  ): void;
+  close(): void;
+}
