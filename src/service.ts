@@ -4,7 +4,9 @@
 // except for the embedded demo backend of `npm start`.
 import { isIP } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { buildAdmin } from './admin/admin-server.ts';
 import type { Config } from './config/schema.ts';
 import { type ControlServer, startControlServer } from './control/grpc-server.ts';
 import { DnsDiscovery, dnsResolveAll } from './discovery/dns-discovery.ts';
@@ -21,6 +23,10 @@ export interface Service {
   embedded: string | null;
   /** The gRPC control plane; control.setServing(false) turns its health NOT_SERVING at once. */
   control: ControlServer;
+  /** The admin HTTP server (/metrics, /healthz, /readyz, status page), listening on listen.admin. */
+  admin: FastifyInstance;
+  /** True from the start of stop(): /readyz answers 503 so load balancers move traffic away. */
+  readonly draining: boolean;
   stop(): Promise<void>;
 }
 
@@ -133,6 +139,18 @@ export async function startService(config: Config, log: Logger): Promise<Service
         })
       : null;
   await replicaCap?.start();
+  let draining = false;
+  const admin = buildAdmin({ runtime, isDraining: () => draining, log });
+  try {
+    await admin.listen({ host: config.listen.admin.host, port: config.listen.admin.port });
+  } catch (err) {
+    replicaCap?.stop();
+    await Promise.all(discoveries.map((d) => d.stop()));
+    await control.stop(0);
+    await runtime.stop(0);
+    await responder?.close();
+    throw err;
+  }
   let stopping = false;
   runtime.supervisor.on('exit', (thread: number, code: number, reclaimed: unknown) => {
     if (!stopping) log.warn({ worker: thread, code, reclaimed }, 'worker exited: restarting it');
@@ -142,13 +160,22 @@ export async function startService(config: Config, log: Logger): Promise<Service
     config,
     embedded: responder ? servers[0].name : null,
     control,
+    admin,
+    get draining() {
+      return draining;
+    },
     async stop() {
       stopping = true;
+      draining = true;
       control.setServing(false);
+      // keep serving while load balancers notice /readyz failing (shutdown.delayMs)
+      if (config.shutdown.delayMs > 0) await new Promise((r) => setTimeout(r, config.shutdown.delayMs));
       replicaCap?.stop();
       await Promise.all(discoveries.map((d) => d.stop()));
       await control.stop(Math.min(5000, config.shutdown.graceMs));
       await runtime.stop(config.shutdown.graceMs);
+      // last: probes and scrapes see the drain through to the end
+      await admin.close();
       await responder?.close();
     },
   };
