@@ -2,6 +2,7 @@
 // FastCGI responder): probes, the metrics contract (names, HELP, labels at 0 from the first
 // scrape) and the status data.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildAdmin } from '../../src/admin/admin-server.ts';
@@ -119,6 +120,25 @@ describe('admin server', () => {
     }
     assert.ok(first.families.has('process_cpu_user_seconds_total'), 'default process metrics');
     assert.ok(first.families.has('nodejs_heap_size_used_bytes'));
+  });
+
+  it('docs/metrics.md documents every family it exposes, with its labels, and no other', () => {
+    const doc = readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8');
+    const headings = [...doc.matchAll(/^### `(fcgipool_\w+)(?:\{([^}]*)\})?` — (\w+)$/gm)];
+    const documented = new Map(headings.map((m) => [m[1], { labels: m[2] ?? '', type: m[3] }]));
+    const exposed = [...first.families.values()].filter((f) => f.name.startsWith('fcgipool_'));
+    for (const fam of exposed) {
+      const d = documented.get(fam.name);
+      assert.ok(d, `${fam.name} is documented`);
+      assert.equal(d.type, fam.type, `${fam.name} is documented as a ${fam.type}`);
+      const labels = new Set(fam.samples.flatMap((s) => Object.keys(s.labels)).filter((l) => l !== 'le'));
+      assert.equal(d.labels, [...labels].join(', '), `${fam.name} labels`);
+    }
+    assert.deepEqual(
+      [...documented.keys()].sort(),
+      exposed.map((f) => f.name).sort(),
+      'every documented family exists',
+    );
   });
 
   it('initialises every known label value at 0: threads, the server, paths, sites, results, states, codes', () => {
