@@ -16,8 +16,8 @@ export const HEALTH_SERVICE = 'grpc.health.v1.Health';
 
 const require = createRequire(import.meta.url);
 // Roots of the health and reflection protos (grpc-health-check exports the file's path;
-// @grpc/reflection ships its protos next to its build), so reflection describes those services too
-// under their usual file names (health/v1/health.proto, grpc/reflection/v1/reflection.proto).
+// @grpc/reflection ships its protos next to its build), so reflection describes those services
+// too. (Reflection serves one file per package, e.g. fcgipool_v1.proto, not the source files.)
 const HEALTH_ROOT = join(dirname(HEALTH_PROTO), '../..');
 const REFLECTION_ROOT = join(dirname(require.resolve('@grpc/reflection')), '../proto');
 
