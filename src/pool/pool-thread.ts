@@ -37,6 +37,7 @@ export interface PoolThreadOptions {
 /** A hand-off this thread is waiting for (it stole `slot`, or asked for it over the control plane). */
 export interface PendingAdopt {
   server: number;
+  /** When the thief decided (timeOrigin + now, ms): the hand-off latency starts here. */
   since: number;
   timer: NodeJS.Timeout | null;
   timedOut: boolean;

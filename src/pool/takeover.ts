@@ -23,6 +23,11 @@ import type { PendingAdopt, PoolThread } from './pool-thread.ts';
 import type { ServerPool } from './server-pool.ts';
 import { Tasklet } from './tasklet.ts';
 
+/** Sub-millisecond time comparable across threads (each thread has its own timeOrigin). */
+function wallMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 /**
  * Steals one idle connection of `sp` from another thread for this thread's queue. Scans from the
  * server's rotating start thread (HAProxy next_takeover), try-locks and skips a busy thread
@@ -105,7 +110,7 @@ function expectHandle(
   slot: number,
   onArrive: PendingAdopt['onArrive'],
 ): void {
-  const p: PendingAdopt = { server: sp.index, since: pt.shm.nowMs(), timer: null, timedOut: false, onArrive };
+  const p: PendingAdopt = { server: sp.index, since: wallMs(), timer: null, timedOut: false, onArrive };
   if (onArrive === null) sp.adopting++;
   // a hand-off that does not arrive in time: the waiters try something else; if the handle
   // still comes later it is adopted into the idle list
@@ -146,7 +151,7 @@ export function handOver(pt: PoolThread, t: Tasklet, kind: WakeKind | 'handoff')
         server: t.server,
         push: false,
         handle,
-        sentAt: pt.shm.nowMs(),
+        sentAt: wallMs(),
       };
       port.postMessage(msg, handleTransferList(handle));
       slots.markHandedOff(t.slot);
@@ -180,7 +185,7 @@ export function push(pt: PoolThread, sp: ServerPool, t: Tasklet, target: number)
     server: sp.index,
     push: true,
     handle,
-    sentAt: pt.shm.nowMs(),
+    sentAt: wallMs(),
   };
   port.postMessage(msg, handleTransferList(handle));
   pt.shm.slots.markHandedOff(t.slot);
@@ -211,7 +216,7 @@ function adopt(pt: PoolThread, msg: Extract<PeerMessage, { t: 'handle' }>): void
   conn.onClose = () => pt.onConnClose(t);
   pt.tasklets.set(msg.slot, t);
   stats.takeover(pt.thread, msg.server, TakeoverOutcome.success);
-  stats.handoffLatency(pt.thread, pt.shm.nowMs() - (p ? p.since : msg.sentAt));
+  stats.handoffLatency(pt.thread, Math.max(0, wallMs() - (p ? p.since : msg.sentAt)));
   if (p?.onArrive) {
     deliver(pt, sp, t, true);
     p.onArrive(msg.slot, true);
