@@ -55,7 +55,16 @@ async function main(argv: string[]): Promise<void> {
     case 'serve':
       await serve(cmd.configFile, cmd.flags);
       return;
-    case 'ctl':
+    case 'ctl': {
+      const { runCtl } = await import('./ctl.ts');
+      process.exitCode = await runCtl(cmd, {
+        stdout: process.stdout,
+        stderr: process.stderr,
+        env: process.env,
+        onInterrupt: (stop) => process.once('SIGINT', stop),
+      });
+      return;
+    }
     case 'bench':
       process.stderr.write(`fcgi-pool ${cmd.command}: not available yet\n`);
       process.exitCode = 2;
