@@ -97,6 +97,10 @@ export class Rendered {
 export async function render(dir: string): Promise<Rendered> {
   const { stdout } = await promisify(execFile)('kubectl', ['kustomize', dir], {
     maxBuffer: 16 * 1024 * 1024,
+  }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT')
+      throw new Error('kubectl is not on the PATH: the deploy tests need kubectl >= 1.27');
+    throw err;
   });
   const docs = parseAllDocuments(stdout, { version: '1.1' });
   const objects = (Array.isArray(docs) ? docs : [docs]).map((d) => {
