@@ -56,11 +56,32 @@ export interface RunHandler extends FcgiResponseHandler {
   onConnection?(info: RunInfo): void;
 }
 
+/**
+ * How many times a request may find its connection already closed before it was written
+ * (certain: nothing was sent) and go again; a bound, not a budget anyone should reach.
+ */
+const MAX_UNSENT_RETRIES = 4;
+
+/**
+ * Retries of a retryable request whose *reused* connection failed before any response byte.
+ * Like nginx, such cached-connection failures are nearly free: php-fpm 8.2 closes a child's
+ * connection about 1 ms after its pm.max_requests-th END_REQUEST, so under load several idle
+ * connections in a row can be doomed. Each failure destroys one, so this ends on a fresh one.
+ * A fresh connection that fails gets one retry only: that backend is probably in trouble.
+ */
+const MAX_REUSED_RETRIES = 8;
+
 export function runRequest(pt: PoolThread, opts: RunRequestOptions, handler: RunHandler): void {
-  attempt(pt, opts, handler, 0);
+  attempt(pt, opts, handler, 0, 0);
 }
 
-function attempt(pt: PoolThread, opts: RunRequestOptions, handler: RunHandler, tries: number): void {
+function attempt(
+  pt: PoolThread,
+  opts: RunRequestOptions,
+  handler: RunHandler,
+  tries: number,
+  unsent: number,
+): void {
   let lease: Tasklet | Promise<Tasklet>;
   try {
     lease = acquire(pt, opts.server, opts.retryable);
@@ -70,15 +91,27 @@ function attempt(pt: PoolThread, opts: RunRequestOptions, handler: RunHandler, t
   }
   if (lease instanceof Promise) {
     lease.then(
-      (t) => send(pt, t, opts, handler, tries),
+      (t) => send(pt, t, opts, handler, tries, unsent),
       (err: Error) => handler.onError(err),
     );
   } else {
-    send(pt, lease, opts, handler, tries);
+    send(pt, lease, opts, handler, tries, unsent);
   }
 }
 
-function send(pt: PoolThread, t: Tasklet, opts: RunRequestOptions, handler: RunHandler, tries: number): void {
+function send(
+  pt: PoolThread,
+  t: Tasklet,
+  opts: RunRequestOptions,
+  handler: RunHandler,
+  tries: number,
+  unsent: number,
+): void {
+  if (t.conn.closed && unsent < MAX_UNSENT_RETRIES) {
+    release(pt, t, false);
+    attempt(pt, opts, handler, tries, unsent + 1);
+    return;
+  }
   // served before, on this thread or another: it may have been closed by the backend meanwhile
   const reused = pt.shm.slots.requests(t.slot) > 1;
   const body = opts.stdin;
@@ -142,17 +175,17 @@ function send(pt: PoolThread, t: Tasklet, opts: RunRequestOptions, handler: RunH
             return;
           }
           // the backend closed the connection before answering (a kept one after pm.max_requests or
-          // an idle timeout, a fresh one it found silent): a request that only reads may run again
-          // once, like nginx's `fastcgi_next_upstream error`; others never (they may have started)
+          // an idle timeout, a fresh one it found silent): a request that only reads may run again,
+          // like nginx's `fastcgi_next_upstream error`; others never (they may have started)
           const code = (err as BackendError).code;
           if (
             !started &&
             !aborted &&
-            tries === 0 &&
+            tries < (reused ? MAX_REUSED_RETRIES : 1) &&
             opts.retryable &&
             (code === BackendErrorCode.CLOSED || code === BackendErrorCode.RESET)
           ) {
-            attempt(pt, opts, handler, 1);
+            attempt(pt, opts, handler, tries + 1, unsent);
             return;
           }
           handler.onError(err);
@@ -164,8 +197,8 @@ function send(pt: PoolThread, t: Tasklet, opts: RunRequestOptions, handler: RunH
     finish();
     release(pt, t, false);
     // closed between acquire and write: nothing was sent, so any method may go again
-    if ((err as BackendError).code === BackendErrorCode.CLOSED && tries === 0) {
-      attempt(pt, opts, handler, 1);
+    if ((err as BackendError).code === BackendErrorCode.CLOSED && unsent < MAX_UNSENT_RETRIES) {
+      attempt(pt, opts, handler, tries, unsent + 1);
       return;
     }
     handler.onError(err as Error);
