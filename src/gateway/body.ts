@@ -54,6 +54,8 @@ export interface BodyOptions {
   /** Bodies up to this size stay in memory. */
   readonly memoryBytes: number;
   readonly spoolDir: string;
+  /** Called once the body is wanted (sizes checked), before it is read: send 100 Continue here. */
+  readonly onStart?: () => void;
 }
 
 export function hasBody(req: http.IncomingMessage): boolean {
@@ -75,6 +77,7 @@ export function readBody(
     cb(new BodyError(413, `request body of ${declared} bytes is over the ${opts.maxBytes}-byte limit`), null);
     return;
   }
+  opts.onStart?.();
   const chunks: Buffer[] = [];
   let size = 0;
   let settled = false;

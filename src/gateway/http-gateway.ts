@@ -26,6 +26,9 @@ import { createStaticFiles, type StaticFileServer } from './static-files.ts';
 /** Bodies up to this size stay in memory; larger ones are spooled to app.spoolDir. */
 const BODY_MEMORY_BYTES = 64 * 1024;
 const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
+/** Lingering close of an unread body: how long and how much is read and dropped at most. */
+const LINGER_MS = 10_000;
+const LINGER_MIN_BYTES = 1024 * 1024;
 
 interface Gateway extends ProxyContext {
   readonly mapper: RequestMapper;
@@ -54,7 +57,12 @@ export async function startGateway(pt: PoolThread, opts: GatewayOptions, log: Lo
       headersTimeout: opts.headersTimeoutMs,
       maxHeaderSize: app.maxHeaderBytes,
     },
-    (req, res) => handle(g, req, res),
+    (req, res) => handle(g, req, res, false),
+  );
+  // "Expect: 100-continue" is answered only once the body is wanted: a request refused before
+  // (bad path, no script, too large) is refused before its body is sent at all.
+  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) =>
+    handle(g, req, res, true),
   );
   server.keepAliveTimeout = opts.keepAliveTimeoutMs;
   await new Promise<void>((resolve, reject) => {
@@ -90,7 +98,12 @@ export async function startGateway(pt: PoolThread, opts: GatewayOptions, log: Lo
   };
 }
 
-function handle(g: Gateway, req: http.IncomingMessage, res: http.ServerResponse): void {
+function handle(
+  g: Gateway,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  expectsContinue: boolean,
+): void {
   const started = performance.now();
   const incomingId = req.headers['x-request-id'];
   const reqId = typeof incomingId === 'string' && REQUEST_ID_RE.test(incomingId) ? incomingId : randomUUID();
@@ -124,12 +137,29 @@ function handle(g: Gateway, req: http.IncomingMessage, res: http.ServerResponse)
       res.destroy();
     } else if (!res.destroyed) {
       const { body, headers } = errorReply(status, why);
-      // an unread body of unknown size is not worth draining: close the connection instead
-      if (!req.complete && hasBody(req)) headers.Connection = 'close';
-      res.writeHead(status, headers);
-      res.end(req.method === 'HEAD' ? undefined : body);
+      const payload = req.method === 'HEAD' ? undefined : body;
+      if (req.complete || !hasBody(req)) {
+        res.writeHead(status, headers);
+        res.end(payload);
+      } else if (expectsContinue && !continued) {
+        // the client waits for our word before sending its body: it will not come
+        headers.Connection = 'close';
+        res.writeHead(status, headers);
+        res.end(payload);
+      } else {
+        // the client is still sending: the answer goes out now, the end once the body is in
+        res.writeHead(status, headers);
+        if (payload !== undefined) res.write(payload);
+        linger(req, g.opts.maxBodyBytes, () => res.end());
+      }
     }
     done(status, why, server);
+  };
+
+  let continued = false;
+  const wantBody = () => {
+    if (expectsContinue && !continued) res.writeContinue();
+    continued = true;
   };
 
   const mapped = g.mapper.map(req);
@@ -146,16 +176,45 @@ function handle(g: Gateway, req: http.IncomingMessage, res: http.ServerResponse)
     return;
   }
   if (g.checkScript === null) {
-    forward(g, req, res, mapped, log, done, fail);
+    forward(g, req, res, mapped, log, done, fail, wantBody);
     return;
   }
   g.checkScript(mapped.script.scriptFilename).then(
     (found) => {
-      if (found === 'ok') forward(g, req, res, mapped, log, done, fail);
+      if (found === 'ok') forward(g, req, res, mapped, log, done, fail, wantBody);
       else fail(404, `no script at ${mapped.script.scriptName}`);
     },
     (err: Error) => fail(500, `script check failed: ${err.message}`),
   );
+}
+
+/**
+ * An error answered before the body was read (413, 404, ...) while the client is still
+ * sending. Node closes a `Connection: close` connection once the response ends, which would
+ * reset it under the upload and the client would likely never read the answer; so the rest of
+ * the body is read and dropped first (nginx's lingering close), within bounds, and then `end`
+ * runs. Past the bounds the connection is cut.
+ */
+function linger(req: http.IncomingMessage, maxBodyBytes: number, end: () => void): void {
+  const maxBytes = Math.max(LINGER_MIN_BYTES, 2 * maxBodyBytes);
+  let dropped = 0;
+  let ended = false;
+  const finish = (cut: boolean) => {
+    if (ended) return;
+    ended = true;
+    clearTimeout(timer);
+    end();
+    if (cut) req.socket.destroySoon();
+  };
+  const timer = setTimeout(() => finish(true), LINGER_MS);
+  timer.unref();
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > maxBytes) finish(true);
+  });
+  req.once('end', () => finish(false));
+  req.once('close', () => finish(false));
+  req.resume();
 }
 
 function forward(
@@ -166,11 +225,17 @@ function forward(
   log: Logger,
   done: (status: number, why?: string, server?: string) => void,
   fail: (status: number, why: string, server?: string) => void,
+  wantBody: () => void,
 ): void {
   const { app } = g.opts;
   readBody(
     req,
-    { maxBytes: g.opts.maxBodyBytes, memoryBytes: BODY_MEMORY_BYTES, spoolDir: app.spoolDir },
+    {
+      maxBytes: g.opts.maxBodyBytes,
+      memoryBytes: BODY_MEMORY_BYTES,
+      spoolDir: app.spoolDir,
+      onStart: wantBody,
+    },
     (err, body) => {
       if (err !== null) {
         fail(err.status, err.message);
