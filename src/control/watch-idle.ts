@@ -4,11 +4,13 @@
 // while nothing changes, the lists are not even read under their locks.
 //
 // The fingerprint: every idle-list insertion or removal happens under the owner thread's lock
-// (DESIGN §4 rule 3), and every acquisition is counted in the acquiring thread's own block of
-// shared memory. The acquisitions of a thread's lock by worker threads (not by the main thread,
-// whose listings only read), plus the list counts, therefore change whenever the lists may have.
+// (DESIGN §4 rule 3), and every acquisition is counted per site in the acquiring thread's own
+// block of shared memory. The acquisitions of a thread's lock by worker threads, plus the list
+// counts, therefore change whenever the lists may have. Left out: the main thread's acquisitions
+// (its listings only read) and the periodic purge's (it only removes, which the counts show), so
+// an idle pool is not re-listed on every purge tick.
 import type { IdleConnectionInfo, PoolRuntime } from '../pool/pool-runtime.ts';
-import { ListKind, LOCK_SITE_COUNT, LockStatWord } from '../shm/offsets.ts';
+import { ListKind, LOCK_SITE_COUNT, LockSite, LockStatWord } from '../shm/offsets.ts';
 
 export interface IdleFilter {
   server?: number;
@@ -37,7 +39,9 @@ export function idleFingerprint(rt: IdleRuntime): string {
     // acquirers 0..threads-1 are the workers; the main thread's block (index `threads`) is left out
     for (let a = 0; a < rt.threads; a++) {
       const b = L.lockStatsBase + a * L.lockStatsAcquirerStride + th * L.lockStatsTargetStride;
-      for (let s = 0; s < LOCK_SITE_COUNT; s++) acq = (acq + Atomics.load(i32, b + LockStatWord.ACQ + s)) | 0;
+      for (let s = 0; s < LOCK_SITE_COUNT; s++) {
+        if (s !== LockSite.purge) acq = (acq + Atomics.load(i32, b + LockStatWord.ACQ + s)) | 0;
+      }
     }
     parts.push(acq);
     rt.servers.forEach((s, i) => {
@@ -80,8 +84,10 @@ export class IdleWatchHub {
   readonly #watchers = new Set<Watcher>();
   #cache: { fingerprint: string; at: number; list: IdleConnectionInfo[] } | null = null;
   #inflight: Promise<IdleConnectionInfo[]> | null = null;
-  /** Listings read under the locks, for tests and metrics: stays flat while nothing changes. */
+  /** Listings read under the locks: stays flat while nothing changes (tests, metrics). */
   listings = 0;
+  /** Watcher ticks so far (every interval of every watcher). */
+  ticks = 0;
 
   constructor(rt: IdleRuntime) {
     this.#rt = rt;
@@ -128,6 +134,7 @@ export class IdleWatchHub {
 
   async #tick(w: Watcher): Promise<void> {
     if (w.busy || w.blocked || !this.#watchers.has(w)) return;
+    this.ticks++;
     w.busy = true;
     try {
       const list = await this.#current();

@@ -184,3 +184,32 @@ export function cancel(stream: ClientReadableStream<unknown>): void {
   stream.on('error', () => {});
   stream.cancel();
 }
+
+/** Every message of a stream from now on, and a way to wait for one that matches. */
+export function collect<T>(stream: ClientReadableStream<T>): {
+  messages: T[];
+  until(match: (m: T) => boolean): Promise<T>;
+} {
+  const messages: T[] = [];
+  const waiters: Array<{ match: (m: T) => boolean; resolve: (m: T) => void }> = [];
+  stream.on('data', (m: T) => {
+    messages.push(m);
+    for (const w of [...waiters]) {
+      if (w.match(m)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  });
+  return {
+    messages,
+    until(match) {
+      const seen = messages.find(match);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        waiters.push({ match, resolve });
+        stream.once('error', reject);
+      });
+    },
+  };
+}

@@ -9,6 +9,7 @@ import {
   type Client,
   type ControlFixture,
   cancel,
+  collect,
   grpcError,
   startControlFixture,
   take,
@@ -190,17 +191,41 @@ describe('PoolControl in front of the embedded responder', () => {
     }
   });
 
+  it('WatchIdle does not read the idle lists again while nothing changes', async () => {
+    const hub = fx.control.watch;
+    const stream = c.WatchIdle({ interval_ms: 20 });
+    try {
+      await take(stream, 1);
+      const listings = hub.listings;
+      const ticks = hub.ticks;
+      // ten intervals of this watcher without a request: the fingerprint never moves
+      while (hub.ticks < ticks + 10) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(hub.listings, listings, "no listing under the workers' locks");
+      const next = take(stream, 1);
+      await c.Execute({ params: getParams('/'), thread: 0 });
+      await next;
+      assert.ok(hub.listings > listings, 'a request makes it read them once more');
+    } finally {
+      cancel(stream);
+    }
+  });
+
   it('WatchIdle filters by thread', async () => {
     const stream = c.WatchIdle({ thread: 0, interval_ms: 20 });
     try {
       const [initial] = await take(stream, 1);
       assert.ok(initial.added.every((x) => x.thread === 0));
-      const next = take(stream, 1);
-      await c.Execute({ params: getParams('/'), thread: 1 }); // not on thread 0: no message for it
+      const changes = collect(stream);
+      const r1 = await c.Execute({ params: getParams('/'), thread: 1 }); // not on thread 0's lists
       const r0 = await c.Execute({ params: getParams('/'), thread: 0 });
-      const [change] = await next;
-      assert.ok(change.added.some((x) => x.id === r0.connection_id));
-      assert.ok(change.added.every((x) => x.thread === 0));
+      // a reused connection may show up as removed (busy) in one change and added in the next
+      await changes.until((m) => m.added.some((x) => x.id === r0.connection_id));
+      const all = changes.messages.flatMap((m) => [...m.added, ...m.removed]);
+      assert.ok(
+        all.every((x) => x.thread === 0),
+        'only thread 0 is reported',
+      );
+      assert.notEqual(r1.thread, 0);
     } finally {
       cancel(stream);
     }
