@@ -112,17 +112,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     await responder?.close();
     throw err;
   }
-  const discoveries = named.map(
-    (s) =>
-      new DnsDiscovery(runtime, {
-        template: { ...s, address: s.address as { kind: 'tcp'; host: string; port: number } },
-        intervalMs: config.discovery.intervalMs,
-        resolve: dnsResolveAll(),
-        log,
-        drainMs: config.shutdown.graceMs,
-      }),
-  );
-  await Promise.all(discoveries.map((d) => d.start()));
+  // each replica's share of the backends' children follows the replica count (discovery.peers)
   const shared = new Map(
     config.servers.flatMap((s) =>
       s.sharedMaxConnections ? [[s.name, s.sharedMaxConnections] as const] : [],
@@ -139,6 +129,19 @@ export async function startService(config: Config, log: Logger): Promise<Service
         })
       : null;
   await replicaCap?.start();
+  const discoveries = named.map(
+    (s) =>
+      new DnsDiscovery(runtime, {
+        template: { ...s, address: s.address as { kind: 'tcp'; host: string; port: number } },
+        intervalMs: config.discovery.intervalMs,
+        resolve: dnsResolveAll(),
+        log,
+        drainMs: config.shutdown.graceMs,
+        // a pod that joins gets this replica's share at once, not at the next peer lookup
+        onJoined: () => replicaCap?.apply(),
+      }),
+  );
+  await Promise.all(discoveries.map((d) => d.start()));
   let draining = false;
   const admin = buildAdmin({ runtime, isDraining: () => draining, log });
   try {

@@ -165,8 +165,9 @@ export const ServerEntrySchema = z.preprocess(
       readTimeoutMs: serverTuning.readTimeoutMs.optional(),
       weight: serverTuning.weight.optional(),
       /**
-       * The backend's children shared by every fcgi-pool replica (pm.max_children × php-fpm
-       * replicas): with discovery.peers set, maxConnections becomes this ÷ live replicas.
+       * Children behind each address of this entry (one pod's pm.max_children for a DNS entry),
+       * shared by every fcgi-pool replica: with discovery.peers set, maxConnections becomes
+       * this ÷ live replicas.
        */
       sharedMaxConnections: intField(1, 1_000_000).optional(),
     },

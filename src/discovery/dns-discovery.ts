@@ -30,6 +30,8 @@ export interface DnsDiscoveryOptions {
   log?: Logger;
   /** How long a removed backend's in-flight requests may take before its entry is freed. */
   drainMs?: number;
+  /** Called after servers joined (the replica cap gives them their share). */
+  onJoined?: () => void;
 }
 
 export class DnsDiscovery {
@@ -95,6 +97,7 @@ export class DnsDiscovery {
         address: { kind: 'tcp', host: ip, port: template.address.port },
       });
       this.#members.set(ip, index);
+      this.#opts.onJoined?.();
       log?.info({ server: this.nameOf(ip) }, 'DNS discovery: backend joined');
     }
     const gone = [...this.#members].filter(([ip]) => !ips.includes(ip));

@@ -60,6 +60,11 @@ export class ReplicaCap {
       );
       return;
     }
+    this.apply();
+  }
+
+  /** Applies the current share to every shared server (a server that joined gets it at once). */
+  apply(): void {
     this.#runtime.servers.forEach((s, index) => {
       if (!s) return;
       // a discovered server "<entry>/<ip>" shares its entry's children

@@ -180,7 +180,7 @@ describe('the example overlay', () => {
     );
   });
 
-  it('shares php-fpm: sharedMaxConnections = pm.max_children × php-fpm replicas, maxReplicas ≤ pm.max_children', () => {
+  it('shares php-fpm: sharedMaxConnections = pm.max_children of each pod, maxReplicas ≤ pm.max_children', () => {
     const fpm = r.get('Deployment', 'php-fpm');
     const conf = r.get('ConfigMap', 'php-fpm-config').data?.['zzz-fcgi-pool.conf'] ?? '';
     const children = Number(/^pm\.max_children\s*=\s*(\d+)/m.exec(conf)?.[1]);
@@ -194,7 +194,8 @@ describe('the example overlay', () => {
     assert.equal(server.address.host, `php-fpm.${fpm.metadata?.namespace}.svc.cluster.local`);
     assert.equal(server.address.port, svc.spec?.ports?.[0].port);
     assert.equal(portNumber(fpm.spec?.template.spec?.containers[0] as IContainer, 'fastcgi'), 9000);
-    assert.equal(server.sharedMaxConnections, children * (fpm.spec?.replicas ?? 1));
+    // a DNS entry becomes one server per pod: the children behind each address are one pod's
+    assert.equal(server.sharedMaxConnections, children);
     assert.equal(server.maxConnections, children);
 
     const hpa = r.get('HorizontalPodAutoscaler', 'fcgi-pool');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Resolver } from 'node:dns/promises';
 import { describe, it } from 'node:test';
-import { dnsResolveAll } from '../../src/discovery/dns-discovery.ts';
+import { DnsDiscovery, dnsResolveAll } from '../../src/discovery/dns-discovery.ts';
 import { capFor, ReplicaCap } from '../../src/discovery/replica-cap.ts';
 import { FcgiResponder } from '../../src/fcgi/responder.ts';
 import { startDnsServer } from '../helpers/dns-server.ts';
@@ -20,7 +20,10 @@ describe('connection cap shared across replicas', () => {
     t.after(() => pool.stop(2000));
     const cap = new ReplicaCap(pool, {
       peers: 'fcgi-pool.test',
-      shared: new Map([['backend', 8]]),
+      shared: new Map([
+        ['backend', 8],
+        ['php', 8],
+      ]),
       intervalMs: 60_000,
       resolve: dnsResolveAll(resolver),
     });
@@ -40,6 +43,18 @@ describe('connection cap shared across replicas', () => {
     // connections over the new cap close as they are released
     await Promise.all([0, 1, 0, 1].map((th) => run(pool, th, getParams('/'))));
     assert.ok(pool.listServers()[0].connections <= 2, 'the replica gave connections back');
+
+    // a pod discovered now gets the current share at once, not the entry's own maxConnections
+    dns.records.set('php.test', ['127.0.0.1']);
+    const discovery = new DnsDiscovery(pool, {
+      template: { ...pool.servers[0]!, name: 'php', address: { kind: 'tcp', host: 'php.test', port } },
+      intervalMs: 60_000,
+      resolve: dnsResolveAll(resolver),
+      onJoined: () => cap.apply(),
+    });
+    t.after(() => discovery.stop());
+    await discovery.start();
+    assert.equal(pool.listServers().find((s) => s.name === 'php/127.0.0.1')?.maxConnections, 2);
 
     dns.records.set('fcgi-pool.test', ['10.0.0.1', '10.0.0.2']);
     await cap.refresh();
