@@ -175,8 +175,11 @@ export async function startService(config: Config, log: Logger): Promise<Service
       if (config.shutdown.delayMs > 0) await new Promise((r) => setTimeout(r, config.shutdown.delayMs));
       replicaCap?.stop();
       await Promise.all(discoveries.map((d) => d.stop()));
-      await control.stop(Math.min(5000, config.shutdown.graceMs));
-      await runtime.stop(config.shutdown.graceMs);
+      // control plane and data plane drain side by side: the bound is delay + grace
+      await Promise.all([
+        control.stop(Math.min(5000, config.shutdown.graceMs)),
+        runtime.stop(config.shutdown.graceMs),
+      ]);
       // last: probes and scrapes see the drain through to the end
       await admin.close();
       await responder?.close();
