@@ -1,7 +1,7 @@
 // gRPC status codes for fcgi-pool's errors. Errors carry stable codes (errors.ts), also when they
 // cross from a worker thread (WorkerCallError keeps the code), so the mapping reads codes only.
 import { Metadata, type StatusObject, status } from '@grpc/grpc-js';
-import { BackendErrorCode, ConfigError, FcgiPoolError, PoolErrorCode } from '../errors.ts';
+import { BackendErrorCode, FcgiPoolError, PoolErrorCode } from '../errors.ts';
 
 /** A refusal with its gRPC code, raised by the control plane itself. */
 export class ControlError extends FcgiPoolError {
@@ -41,8 +41,4 @@ export function toStatus(err: unknown): Partial<StatusObject> & { code: status; 
     return { code, details: err.message, metadata };
   }
   return { code: status.INTERNAL, details: (err as Error)?.message ?? String(err) };
-}
-
-export function invalidArgument(field: string, message: string): ConfigError {
-  return new ConfigError(field, message);
 }
