@@ -60,7 +60,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     listen: { host: config.listen.http.host, port: config.listen.http.port },
     // the embedded responder routes by REQUEST_URI (/echo, /sleep, /bytes): every path goes to it
     app: responder ? { ...config.app, routeAll: true } : config.app,
-    servers: servers.map((_, i) => i),
+    // no fixed server list: servers discovered or added at run time take traffic too
     maxBodyBytes: config.app.maxBodyBytes,
     maxResponseHeaderBytes: config.app.maxResponseHeaderBytes,
     retryNonIdempotent: config.app.retryNonIdempotent,

@@ -4,8 +4,11 @@ import type { AppConfig } from '../config/schema.ts';
 export interface GatewayOptions {
   listen: { host: string; port: number };
   app: AppConfig;
-  /** Server indexes this app's requests go to. */
-  servers: number[];
+  /**
+   * Server indexes this app's requests go to; absent: every server of the pool, including
+   * those added at run time (gRPC AddServer, DNS discovery).
+   */
+  servers?: number[];
   maxBodyBytes: number;
   maxResponseHeaderBytes: number;
   retryNonIdempotent: boolean;

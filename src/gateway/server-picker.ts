@@ -1,5 +1,6 @@
-// Picks the backend server for a request among the app's servers: the one with the fewest
-// outstanding requests on this thread. A server whose connect failed is skipped for a moment
+// Picks the backend server for a request among the app's servers (by default every server of
+// the pool, so servers added at run time by gRPC or DNS discovery take traffic at once): the
+// one with the fewest outstanding requests on this thread. A server whose connect failed is skipped for a moment
 // (DOWN_MS); after that the next request probes it, and a request whose connect fails goes to
 // another server (nothing was sent), so a server that recovers serves again within DOWN_MS plus
 // one request, and clients never see the probe fail.
@@ -11,15 +12,16 @@ export const DOWN_MS = 1000;
 
 export class ServerPicker {
   readonly #pt: PoolThread;
-  readonly #servers: number[];
+  /** Fixed server indexes, or null: every server of the pool, also those added at run time. */
+  readonly #servers: readonly number[] | null;
   readonly #outstanding: number[] = [];
   /** Until when (ms) a server that failed to connect is skipped. */
   readonly #downUntil: number[] = [];
   #rotor = 0;
 
-  constructor(pt: PoolThread, servers: number[]) {
+  constructor(pt: PoolThread, servers?: readonly number[]) {
     this.#pt = pt;
-    this.#servers = servers;
+    this.#servers = servers ?? null;
   }
 
   /** A server index, or -1 when none is usable. `exclude`: servers this request already failed on. */
@@ -27,9 +29,10 @@ export class ServerPicker {
     const now = Date.now();
     let best = -1;
     let fallback = -1;
-    const n = this.#servers.length;
+    const list = this.#servers;
+    const n = list === null ? this.#pt.servers.length : list.length;
     for (let i = 0; i < n; i++) {
-      const s = this.#servers[(this.#rotor + i) % n];
+      const s = list === null ? (this.#rotor + i) % n : list[(this.#rotor + i) % n];
       if (this.#pt.servers[s] === undefined || this.#pt.shm.counters.state(s) !== ServerState.READY) continue;
       if (exclude?.includes(s)) continue;
       if (fallback < 0) fallback = s;

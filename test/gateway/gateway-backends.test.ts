@@ -84,6 +84,43 @@ describe('several servers', () => {
   });
 });
 
+describe('servers added at run time', () => {
+  test('a server added through the runtime API (as gRPC AddServer and DNS discovery do) takes traffic', async () => {
+    const [first, extra] = await Promise.all([startPhpFpm({ children: 2 }), startPhpFpm({ children: 2 })]);
+    const gw = await startTestGateway({
+      servers: [first.address],
+      serverDefaults: { maxConnections: 2 },
+      app: { docroot: first.docroot },
+    });
+    try {
+      await gw.service.runtime.addServer({
+        name: 'extra',
+        address: { kind: 'tcp', host: extra.host, port: extra.port },
+        maxConnections: 2,
+        maxIdle: 2,
+        reuse: 'always',
+        purgeDelayMs: 5000,
+        maxRequestsPerConnection: 0,
+        connectTimeoutMs: 1000,
+        readTimeoutMs: 5000,
+      });
+      const pids = new Set<number>();
+      for (let i = 0; i < 8; i++) {
+        const r = await send(gw.port, '/pid.php');
+        assert.equal(r.status, 200);
+        pids.add(Number(r.body.toString()));
+      }
+      assert.ok(
+        extra.childPids().some((pid) => pids.has(pid)),
+        'the added server answered some of the requests',
+      );
+    } finally {
+      await gw.stop();
+      await Promise.all([first.stop(), extra.stop()]);
+    }
+  });
+});
+
 describe('php-fpm recycling children (pm.max_requests = 8) under load', () => {
   const load = async (port: number, method: string, total: number) => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });

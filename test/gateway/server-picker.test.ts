@@ -51,3 +51,13 @@ test('excluded and draining servers are never picked; with every server down one
   picker.end(2, false);
   assert.ok([0, 2].includes(picker.pick()));
 });
+
+test('without a fixed list, a server added at run time takes traffic', () => {
+  const pt = threadWith([ServerState.READY]);
+  const picker = new ServerPicker(pt);
+  assert.equal(picker.pick(), 0);
+  (pt.servers as unknown[])[3] = {};
+  (pt.shm.counters as unknown as { state: (s: number) => number }).state = () => ServerState.READY;
+  picker.begin(0);
+  assert.equal(picker.pick(), 3, 'the new server, with nothing outstanding');
+});
