@@ -10,6 +10,7 @@
 import type http from 'node:http';
 import type { Logger } from 'pino';
 import { BackendErrorCode, FcgiProtocolError, PoolErrorCode, ProtocolErrorCode } from '../errors.ts';
+import type { FcgiRequestError } from '../fcgi/connection.ts';
 import type { PoolThread } from '../pool/pool-thread.ts';
 import { type RunInfo, runRequest } from '../pool/run-request.ts';
 import { type RequestBody, SpooledBody } from './body.ts';
@@ -172,19 +173,26 @@ export function proxyRequest(
           const code = (err as { code?: string }).code;
           const connectFailed =
             code === BackendErrorCode.CONNECT || code === BackendErrorCode.CONNECT_TIMEOUT;
-          settle(!connectFailed);
+          // the connection died before any response byte, and runRequest's retries on this
+          // server are spent (a server dying as we connect: accepted, then reset)
+          const diedUnanswered =
+            (code === BackendErrorCode.CLOSED || code === BackendErrorCode.RESET) &&
+            (err as FcgiRequestError).responseStarted === false;
+          settle(!connectFailed && !diedUnanswered);
           if (over) return;
           if (clientGone) {
             end(499, 'the client closed the connection', server);
             return;
           }
-          if (connectFailed && !headersDone) {
-            // nothing reached any backend: another server may take it
+          // nothing reached a backend (connect failed), or the request may run again anyway
+          // (idempotent, or configured so): another server may take it, like nginx's
+          // fastcgi_next_upstream error
+          if (!headersDone && (connectFailed || (diedUnanswered && retryable))) {
             const next = picker.pick(tried);
             if (next >= 0) {
               log.warn(
                 { server: serverName(server), err: err.message },
-                'backend refused: trying another server',
+                'backend failed before answering: trying another server',
               );
               run(next);
               return;
