@@ -32,9 +32,9 @@ export async function startTestGateway(config: ConfigInput): Promise<TestGateway
     threads: 2,
     ...config,
     listen: { http: `127.0.0.1:${port}`, grpc: '127.0.0.1:0', admin: '127.0.0.1:0' },
-    log: { level: 'error', access: false, ...config.log },
+    log: { level: process.env.GW_LOG ?? 'error', access: false, ...config.log },
   });
-  const service = await startService(parsed, createLogger({ level: 'error' }));
+  const service = await startService(parsed, createLogger({ level: process.env.GW_LOG ?? 'error' }));
   return { port, service, stop: () => service.stop() };
 }
 

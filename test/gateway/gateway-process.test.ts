@@ -1,0 +1,204 @@
+// `fcgi-pool serve` as a real process (what `npm start` runs): the embedded responder answers
+// through the gateway when no backend is given, and SIGTERM under load lets every accepted
+// request finish whole, refuses new ones, and exits 0. Its stdout carries one access-log line
+// per request and php-fpm's stderr, both with the request id.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import http from 'node:http';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { type PhpFpm, startPhpFpm } from '../helpers/php-fpm.ts';
+import { freePort, send } from './gateway-harness.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+interface Serve {
+  readonly child: ChildProcess;
+  readonly port: number;
+  output(): string;
+  readonly exited: Promise<number | string>;
+}
+
+const running: Serve[] = [];
+
+/** Starts `node bin/fcgi-pool.js serve <args>` on free ports and waits until HTTP answers. */
+async function serve(args: string[], env: Record<string, string> = {}): Promise<Serve> {
+  const [port, grpc, admin] = [await freePort(), await freePort(), await freePort()];
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FCGI_POOL_')));
+  const child = spawn(
+    process.execPath,
+    [
+      'bin/fcgi-pool.js',
+      'serve',
+      '--http',
+      `127.0.0.1:${port}`,
+      '--grpc',
+      `127.0.0.1:${grpc}`,
+      '--admin',
+      `127.0.0.1:${admin}`,
+      ...args,
+    ],
+    { cwd: ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout?.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  child.stderr?.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1));
+  });
+  const s: Serve = { child, port, output: () => out, exited };
+  running.push(s);
+  const deadline = Date.now() + 20_000;
+  while (!out.includes('fcgi-pool is serving')) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`fcgi-pool serve did not start:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return s;
+}
+
+/** The JSON log lines printed so far. */
+function logLines(s: Serve): Array<Record<string, unknown>> {
+  return s
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+after(async () => {
+  for (const s of running) {
+    if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
+  }
+});
+
+test('npm start with no backend: the embedded responder serves /, /echo and /bytes through the gateway', async () => {
+  const s = await serve(['--threads', '2']);
+  const root = await send(s.port, '/');
+  assert.equal(root.status, 200);
+  assert.match(root.body.toString(), /fcgi-pool embedded FastCGI responder/);
+  const echo = JSON.parse(
+    (await send(s.port, '/echo?x=1', { method: 'POST', body: 'hello' })).body.toString(),
+  );
+  assert.equal(echo.method, 'POST');
+  assert.equal(echo.uri, '/echo?x=1');
+  assert.equal(echo.bodyLength, 5);
+  assert.equal((await send(s.port, '/bytes?n=100000')).body.length, 100_000);
+  s.child.kill('SIGTERM');
+  assert.equal(await s.exited, 0);
+});
+
+let fpm: PhpFpm;
+before(async () => {
+  fpm = await startPhpFpm({ children: 4 });
+});
+after(() => fpm?.stop());
+
+interface Outcome {
+  /** Response headers arrived. */
+  readonly answered: boolean;
+  readonly complete: boolean;
+  readonly status: number;
+  readonly body: string;
+  readonly error?: string;
+}
+
+/** A request on its own connection; never rejects: says how far it got. */
+function attempt(port: number, path: string, onFirstChunk?: () => void): Promise<Outcome> {
+  return new Promise((resolve) => {
+    let answered = false;
+    let status = 0;
+    let body = '';
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false });
+    req.on('error', (e) => resolve({ answered, complete: false, status, body, error: e.message }));
+    req.on('response', (res) => {
+      answered = true;
+      status = res.statusCode ?? 0;
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        body += c;
+        onFirstChunk?.();
+      });
+      res.on('error', (e) => resolve({ answered, complete: false, status, body, error: e.message }));
+      res.on('end', () => resolve({ answered, complete: res.complete, status, body }));
+    });
+  });
+}
+
+test('SIGTERM under load: accepted requests finish whole, new ones are refused, logs carry request ids, exit 0', async () => {
+  const s = await serve(
+    ['--backend', fpm.address, '--docroot', fpm.docroot, '--threads', '2', '--max-connections', '4'],
+    { FCGI_POOL_SHUTDOWN_GRACE: '10000' },
+  );
+
+  const logged = await send(s.port, '/stderr.php', { headers: { 'X-Request-Id': 'stderr-check-1' } });
+  assert.equal(logged.status, 200);
+  assert.equal(logged.headers['x-request-id'], 'stderr-check-1');
+
+  // six slow responses: four run at once (4 children), two wait in the pool's queue
+  let started = 0;
+  const slow = Array.from({ length: 6 }, () => {
+    let counted = false;
+    return attempt(s.port, '/slow-stream.php?ms=700', () => {
+      if (!counted) {
+        counted = true;
+        started++;
+      }
+    });
+  });
+  // and a steady stream of new requests until the gateway stops accepting them
+  let stopping = false;
+  const steady: Outcome[] = [];
+  const clients = Array.from({ length: 2 }, async () => {
+    for (;;) {
+      const o = await attempt(s.port, '/hello.php');
+      steady.push(o);
+      if (stopping && !o.answered) return;
+    }
+  });
+  const deadline = Date.now() + 10_000;
+  while (started < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(started, 4, 'four slow responses are under way');
+
+  stopping = true;
+  s.child.kill('SIGTERM');
+  const results = await Promise.all(slow);
+  await Promise.all(clients);
+  const code = await s.exited;
+
+  for (const r of results) {
+    assert.deepEqual([r.status, r.complete, r.body], [200, true, 'start\nend\n'], JSON.stringify(r));
+  }
+  for (const o of steady) {
+    // either a whole answer, or refused before any answer: never cut half-way
+    if (o.answered)
+      assert.deepEqual([o.status, o.complete, o.body], [200, true, 'hello\n'], JSON.stringify(o));
+  }
+  assert.ok(
+    steady.some((o) => o.answered),
+    'requests were served before the signal',
+  );
+  assert.equal(code, 0, s.output().slice(-2000));
+
+  const lines = logLines(s);
+  const mine = lines.filter((l) => l.reqId === 'stderr-check-1');
+  assert.ok(
+    mine.some((l) => l.msg === 'backend stderr' && String(l.stderr).includes('stderr.php: before output')),
+    'FastCGI stderr is logged with the request id',
+  );
+  assert.ok(
+    mine.some((l) => l.msg === 'request' && l.status === 200 && l.url === '/stderr.php'),
+    'one access-log line per request, with the request id',
+  );
+  const accessLines = lines.filter((l) => l.msg === 'request');
+  assert.equal(
+    accessLines.length,
+    1 + results.length + steady.filter((o) => o.answered).length,
+    'one access-log line for each answered request',
+  );
+});
