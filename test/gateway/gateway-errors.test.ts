@@ -88,6 +88,18 @@ describe('timeouts and capacity', () => {
     assert.equal((await holder).status, 200);
   });
 
+  test('a client that leaves frees its backend connection at once', async () => {
+    // the only connection runs a 600 ms script for a client that hangs up after 100 ms
+    const leaving = http.get({ host: '127.0.0.1', port: gwQ.port, path: '/sleep.php?ms=600', agent: false });
+    leaving.on('error', () => {});
+    await new Promise((r) => setTimeout(r, 100));
+    leaving.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    // were that connection still held, this would wait past the 300 ms queue timeout: a 503
+    const next = await send(gwQ.port, '/hello.php');
+    assert.equal(next.status, 200);
+  });
+
   test('a client that stops reading longer than the read timeout is not cut off', async () => {
     const n = 4 * 1024 * 1024;
     const got = await new Promise<number>((resolve, reject) => {
