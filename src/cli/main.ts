@@ -1,21 +1,27 @@
 // `fcgi-pool serve | ctl | bench`: parses the command line and runs the command. Only this file
 // exits the process.
 import { createRequire } from 'node:module';
-import { loadConfig } from '../config/load.ts';
+import type { ConfigFlags } from '../config/overrides.ts';
 import { FcgiPoolError } from '../errors.ts';
-import { createLogger } from '../logger.ts';
-import { startService } from '../service.ts';
 import { parseCli } from './args.ts';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
-async function serve(configFile: string | undefined, flags: Parameters<typeof loadConfig>[0]['flags']) {
+async function serve(configFile: string | undefined, flags: ConfigFlags) {
+  // loaded here, not at the top: `ctl` starts fast without the whole service
+  const [{ loadConfig }, { createLogger }, { startService }] = await Promise.all([
+    import('../config/load.ts'),
+    import('../logger.ts'),
+    import('../service.ts'),
+  ]);
   const config = loadConfig({ file: configFile, env: process.env, flags });
   const log = createLogger({ level: config.log.level });
   const service = await startService(config, log);
   log.info(
     {
       http: `${config.listen.http.host}:${config.listen.http.port}`,
+      grpc: `${config.listen.grpc.host}:${config.listen.grpc.port}`,
+      admin: `${config.listen.admin.host}:${config.listen.admin.port}`,
       threads: service.runtime.threads,
       backends: service.runtime.servers.map((s) => s?.name),
       fastPath: config.fastPath,

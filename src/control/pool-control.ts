@@ -198,6 +198,8 @@ export function poolControlHandlers(ctx: ControlContext): PoolControlHandlers {
               list: 'IDLE',
               idleMs: 0,
               requestsServed: 0,
+              localAddress: '',
+              remoteAddress: '',
             },
           ),
         ),

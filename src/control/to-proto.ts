@@ -30,7 +30,6 @@ export function serverMessage(info: ServerInfo, settings: ServerSettings | undef
   };
 }
 
-/** local_address and remote_address stay empty until the pool publishes socket addresses. */
 export function idleMessage(c: IdleConnectionInfo): IdleConnection {
   return {
     id: c.id,
@@ -39,8 +38,8 @@ export function idleMessage(c: IdleConnectionInfo): IdleConnection {
     list: c.list,
     idle_ms: c.idleMs,
     requests_served: c.requestsServed,
-    local_address: '',
-    remote_address: '',
+    local_address: c.localAddress,
+    remote_address: c.remoteAddress,
   };
 }
 

@@ -153,6 +153,7 @@ function openNew(pt: PoolThread, sp: ServerPool): void {
       sp.opening--;
       counters.addOpened(sp.index);
       const conn = new FcgiConnection(socket, { id: slots.connId(slot) });
+      slots.setLocalAddress(slot, socket.localAddress, socket.localPort);
       const t = new Tasklet(pt, slot, slots.gen(slot), sp.index, conn);
       conn.onClose = () => pt.onConnClose(t);
       pt.tasklets.set(slot, t);

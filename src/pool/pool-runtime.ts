@@ -37,6 +37,10 @@ export interface IdleConnectionInfo {
   list: 'IDLE' | 'SAFE';
   idleMs: number;
   requestsServed: number;
+  /** The connection's local socket address ("ip:port"; ":port" for IPv6). */
+  localAddress: string;
+  /** The backend's address. */
+  remoteAddress: string;
 }
 
 export type ServerStateName = 'READY' | 'DRAIN' | 'MAINT';
@@ -262,6 +266,8 @@ export class PoolRuntime {
                 list: kind === ListKind.SAFE ? 'SAFE' : 'IDLE',
                 idleMs: Math.max(0, now - slots.idleSince(slot)),
                 requestsServed: slots.requests(slot),
+                localAddress: slots.localAddress(slot),
+                remoteAddress: formatAddress(s.address),
               });
               return true;
             });

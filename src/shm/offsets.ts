@@ -21,7 +21,7 @@ export const MAX_THREADS = 64;
 export const LINE_WORDS = 16;
 export const SHM_MAGIC = 0x46435031; // 'FCP1'
 /** Bump whenever a region or a field offset below changes: attach() refuses a mismatch. */
-export const SHM_VERSION = 3;
+export const SHM_VERSION = 4;
 
 // ---- values stored in shared words ----
 
@@ -285,6 +285,10 @@ export const SlotWord = {
   IDLE_SINCE: 10,
   /** Requests served on this connection (maxRequestsPerConnection). */
   REQUESTS: 11,
+  /** The socket's local IPv4 address as a 32-bit word (0: unknown or IPv6), for ListIdle. */
+  LOCAL_IPV4: 12,
+  /** The socket's local port (0: unknown). */
+  LOCAL_PORT: 13,
 } as const;
 
 // ---- regions ----

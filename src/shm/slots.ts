@@ -75,6 +75,8 @@ export class Slots {
         Atomics.store(this.i32, b + SlotWord.CONN_ID, this.state.nextConnId());
         Atomics.store(this.i32, b + SlotWord.IDLE_SINCE, 0);
         Atomics.store(this.i32, b + SlotWord.REQUESTS, 0);
+        Atomics.store(this.i32, b + SlotWord.LOCAL_IPV4, 0);
+        Atomics.store(this.i32, b + SlotWord.LOCAL_PORT, 0);
         Atomics.add(this.i32, b + SlotWord.GEN, 1);
         Atomics.store(this.i32, hint, s + 1 === n ? 0 : s + 1);
         return s;
@@ -292,6 +294,27 @@ export class Slots {
   requests(slot: number): number {
     return Atomics.load(this.i32, this.at(slot) + SlotWord.REQUESTS) >>> 0;
   }
+  /** Publishes the socket's local address (the owner, once connected) for the control plane. */
+  setLocalAddress(slot: number, address: string | undefined, port: number | undefined): void {
+    const b = this.at(slot);
+    const parts = address?.split('.');
+    const ipv4 =
+      parts?.length === 4 ? (+parts[0] << 24) | (+parts[1] << 16) | (+parts[2] << 8) | +parts[3] : 0;
+    Atomics.store(this.i32, b + SlotWord.LOCAL_IPV4, ipv4);
+    Atomics.store(this.i32, b + SlotWord.LOCAL_PORT, port ?? 0);
+  }
+
+  /** "a.b.c.d:port", ":port" for an IPv6 socket, or "" when unknown. */
+  localAddress(slot: number): string {
+    const b = this.at(slot);
+    const port = Atomics.load(this.i32, b + SlotWord.LOCAL_PORT);
+    if (port === 0) return '';
+    const ip = Atomics.load(this.i32, b + SlotWord.LOCAL_IPV4) >>> 0;
+    return ip === 0
+      ? `:${port}`
+      : `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}:${port}`;
+  }
+
   get size(): number {
     return this.maxSlots;
   }

@@ -9,10 +9,12 @@ import { body, getParams, responderConnection, run, startTestPool } from '../hel
 describe('takeover moves the real backend connection between threads', () => {
   let responder: FcgiResponder;
   let pool: PoolRuntime;
+  let responderPort = 0;
 
   before(async () => {
     responder = new FcgiResponder();
     const { host, port } = await responder.listen(0, '127.0.0.1');
+    responderPort = port;
     pool = await startTestPool({ threads: 2, address: { kind: 'tcp', host, port } });
   });
   after(async () => {
@@ -31,6 +33,9 @@ describe('takeover moves the real backend connection between threads', () => {
       'the connection is idle on thread 0',
     );
 
+    assert.match(idle[0].localAddress, /^127\.0\.0\.1:\d+$/, 'the socket address is listed');
+    assert.equal(idle[0].remoteAddress, `127.0.0.1:${responderPort}`);
+
     const moved = await pool.takeover({ server: 0, fromThread: 0, toThread: 1, count: 1 });
     assert.equal(moved.moved.length, 1, String(moved.reason));
     assert.equal(moved.moved[0].connId, idle[0].id, 'connection ids stay stable across a takeover');
@@ -40,6 +45,7 @@ describe('takeover moves the real backend connection between threads', () => {
       [[idle[0].id, 1]],
       'the moved connection is listed on thread 1',
     );
+    assert.equal(after[0].localAddress, idle[0].localAddress, 'the same socket, moved');
 
     const second = await run(pool, 1, getParams('/'));
     assert.equal(second.thread, 1);
