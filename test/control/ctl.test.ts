@@ -100,7 +100,7 @@ describe('fcgi-pool ctl', () => {
 
     const moved = await ctl(['takeover', '--from', '1', '--to', '0', '--address', address]);
     assert.equal(moved.code, 0, moved.stderr);
-    assert.match(moved.stdout, /^ID\s+SERVER\s+THREAD\s+LIST\s+IDLE_MS\s+REQUESTS$/m);
+    assert.match(moved.stdout, /^ID\s+SERVER\s+THREAD\s+LIST\s+IDLE_MS\s+REQUESTS\s+LOCAL\s+REMOTE$/m);
     assert.match(moved.stdout, new RegExp(`^\\s*${id}\\s+backend\\s+0\\s+`, 'm'));
     assert.match(moved.stdout, /moved 1 connection\(s\)/);
 
