@@ -10,7 +10,10 @@ import type { FileHandle } from 'node:fs/promises';
 import { open, unlink } from 'node:fs/promises';
 import type http from 'node:http';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type { StdinSource } from '../pool/run-request.ts';
+
+const SPOOL_CHUNK = 64 * 1024;
 
 export class BodyError extends Error {
   readonly status: number;
@@ -31,19 +34,53 @@ export class SpooledBody implements StdinSource {
     this.length = length;
   }
 
-  open() {
-    return this.#file.createReadStream({
-      start: 0,
-      end: this.length - 1,
-      autoClose: false,
-      highWaterMark: 65536,
-    });
+  /** Each call reads the file again from its start; the file stays open until dispose(). */
+  open(): Readable {
+    return new SpoolReader(this.#file, this.length);
   }
 
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#file.close().catch(() => {});
+  }
+}
+
+/**
+ * Positional reads of the spool file. Not FileHandle.createReadStream: destroying that stream
+ * closes the handle even with autoClose off, and a retry must read the file again.
+ */
+class SpoolReader extends Readable {
+  readonly #file: FileHandle;
+  readonly #length: number;
+  #pos = 0;
+
+  constructor(file: FileHandle, length: number) {
+    super({ highWaterMark: SPOOL_CHUNK });
+    this.#file = file;
+    this.#length = length;
+  }
+
+  override _read(): void {
+    const want = Math.min(SPOOL_CHUNK, this.#length - this.#pos);
+    if (want <= 0) {
+      this.push(null);
+      return;
+    }
+    // every pushed byte was just read into the buffer: no uninitialised memory leaves here
+    const buf = Buffer.allocUnsafe(want);
+    this.#file.read(buf, 0, want, this.#pos).then(
+      ({ bytesRead }) => {
+        if (this.destroyed) return;
+        if (bytesRead === 0) {
+          this.destroy(new Error(`the spool file ended at ${this.#pos} of ${this.#length} bytes`));
+          return;
+        }
+        this.#pos += bytesRead;
+        this.push(bytesRead === want ? buf : buf.subarray(0, bytesRead));
+      },
+      (err: Error) => this.destroy(err),
+    );
   }
 }
 

@@ -223,7 +223,13 @@ function send(
   if (source !== null && !finished) pump(source, handle);
 
   function pump(src: StdinSource, h: FcgiRequestHandle): void {
-    const r = src.open();
+    let r: ReturnType<StdinSource['open']>;
+    try {
+      r = src.open();
+    } catch (err) {
+      failStdin(err as Error, h);
+      return;
+    }
     reader = r;
     r.on('data', (chunk: Buffer) => {
       if (!h.write(chunk)) r.pause(); // resumed by onDrain
@@ -232,15 +238,18 @@ function send(
       if (reader === r) h.end();
     });
     r.on('error', (err: Error) => {
-      if (reader !== r || finished) return;
-      stdinError = new BackendError(
-        BackendErrorCode.ABORTED,
-        `the request body could not be read: ${err.message}`,
-        {
-          cause: err,
-        },
-      );
-      h.abort();
+      if (reader === r && !finished) failStdin(err, h);
     });
+  }
+
+  function failStdin(err: Error, h: FcgiRequestHandle): void {
+    stdinError = new BackendError(
+      BackendErrorCode.ABORTED,
+      `the request body could not be read: ${err.message}`,
+      {
+        cause: err,
+      },
+    );
+    h.abort();
   }
 }

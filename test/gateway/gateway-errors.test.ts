@@ -126,11 +126,11 @@ describe('timeouts and capacity', () => {
 
 describe('php-fpm killed and restarted', () => {
   const countFile = (name: string) => `/tmp/fcgi-pool-count-${name}`;
+  /** One line per run of count.php under this name: "<php-fpm child pid> <body length>". */
+  const lines = (name: string) =>
+    existsSync(countFile(name)) ? readFileSync(countFile(name), 'utf8').split('\n').filter(Boolean) : [];
   /** The pids of the php-fpm children that ran count.php under this name, one per run. */
-  const runs = (name: string) =>
-    existsSync(countFile(name))
-      ? readFileSync(countFile(name), 'utf8').split('\n').filter(Boolean).map(Number)
-      : [];
+  const runs = (name: string) => lines(name).map((l) => Number(l.split(' ')[0]));
 
   test('a POST whose php-fpm child dies is a 502 and never runs again; a GET runs again, once', async () => {
     for (const [method, expectRuns, expectStatus] of [
@@ -139,7 +139,7 @@ describe('php-fpm killed and restarted', () => {
     ] as const) {
       const name = randomBytes(6).toString('hex');
       try {
-        const reply = send(gwK.port, `/count.php?file=${name}&ms=2000`, {
+        const reply = send(gwK.port, `/count.php?file=${name}&ms=800`, {
           method,
           body: method === 'POST' ? 'x' : undefined,
         });
@@ -152,6 +152,29 @@ describe('php-fpm killed and restarted', () => {
       } finally {
         rmSync(countFile(name), { force: true });
       }
+    }
+  });
+
+  test('a retried PUT sends its spooled 1 MiB body again, whole', async () => {
+    const name = randomBytes(6).toString('hex');
+    const body = Buffer.alloc(1024 * 1024, 'x');
+    try {
+      const reply = send(gwK.port, `/count.php?file=${name}&ms=800`, {
+        method: 'PUT',
+        body,
+        chunked: 65536,
+      });
+      await waitFor('the script to start', () => runs(name).length === 1);
+      process.kill(runs(name)[0], 'SIGKILL');
+      const r = await reply;
+      assert.equal(r.status, 200);
+      assert.deepEqual(
+        lines(name).map((l) => l.split(' ')[1]),
+        [String(body.length), String(body.length)],
+        'both runs read the whole body',
+      );
+    } finally {
+      rmSync(countFile(name), { force: true });
     }
   });
 
