@@ -126,7 +126,12 @@ export class PoolRuntime {
         gateway: opts.gateway ?? null,
       },
     });
-    await supervisor.start();
+    try {
+      await supervisor.start();
+    } catch (err) {
+      await supervisor.stop(0); // the workers that did start must not keep the process alive
+      throw err;
+    }
     return new PoolRuntime(shm, supervisor, [...opts.servers]);
   }
 

@@ -14,10 +14,17 @@ const WORKER_ENTRY = new URL('./worker-main.ts', import.meta.url);
 
 export class WorkerCallError extends FcgiPoolError {}
 
+/** A worker up this long is healthy again: its next death restarts it at once. */
+const STABLE_MS = 10_000;
+const MAX_RESTART_DELAY_MS = 5_000;
+
 interface Slot {
   worker: Worker | null;
   ready: boolean;
   restarts: number;
+  /** Deaths in a row without a worker that stayed up: the restart delay doubles with each. */
+  crashes: number;
+  readySince: number;
 }
 
 interface PendingCall {
@@ -42,17 +49,33 @@ export class Supervisor extends EventEmitter {
   readonly #calls = new Map<number, PendingCall>();
   #nextCallId = 1;
   #stopping = false;
+  #started = false;
 
   constructor(options: SupervisorOptions) {
     super();
     this.#options = options;
     this.#shm = options.shm;
     this.threads = options.shm.cfg.threads;
-    this.#slots = Array.from({ length: this.threads }, () => ({ worker: null, ready: false, restarts: 0 }));
+    this.#slots = Array.from({ length: this.threads }, () => ({
+      worker: null,
+      ready: false,
+      restarts: 0,
+      crashes: 0,
+      readySince: 0,
+    }));
   }
 
   /** Starts every worker; resolves once all are ready (listening, pools set up). */
   async start(): Promise<void> {
+    // the first start fails as a whole (bad configuration, missing module): nothing to restart
+    try {
+      await this.#startAll();
+    } finally {
+      this.#started = true;
+    }
+  }
+
+  async #startAll(): Promise<void> {
     const mesh: Array<Array<MessagePort | null>> = Array.from({ length: this.threads }, () =>
       new Array(this.threads).fill(null),
     );
@@ -143,6 +166,7 @@ export class Supervisor extends EventEmitter {
       worker.on('message', (msg: WorkerToMain) => {
         if (msg.t === 'ready') {
           slot.ready = true;
+          slot.readySince = Date.now();
           this.emit('ready', thread);
           resolve();
         } else if (msg.t === 'reply') {
@@ -166,7 +190,14 @@ export class Supervisor extends EventEmitter {
         const reclaimed = this.#reclaim(thread);
         this.emit('exit', thread, code, reclaimed);
         if (!wasReady) reject(new Error(`worker ${thread} exited with code ${code} before it was ready`));
-        if (!this.#stopping && this.#options.restart !== false) this.#respawn(thread);
+        if (this.#stopping || this.#options.restart === false || !this.#started) return;
+        // a worker that cannot start (or dies at once) is retried with a growing delay, never
+        // in a tight loop; one that stayed up a while starts the count afresh
+        slot.crashes = wasReady && Date.now() - slot.readySince > STABLE_MS ? 0 : slot.crashes + 1;
+        const delay = slot.crashes === 0 ? 0 : Math.min(MAX_RESTART_DELAY_MS, 50 * 2 ** (slot.crashes - 1));
+        setTimeout(() => {
+          if (!this.#stopping) this.#respawn(thread);
+        }, delay).unref();
       });
     });
   }

@@ -4,6 +4,7 @@ import type { BackendAddress } from '../../src/config/address.ts';
 import { PoolRuntime } from '../../src/pool/pool-runtime.ts';
 import type { ServerSettings } from '../../src/pool/server-pool.ts';
 import type { ExecuteResult } from '../../src/worker/messages.ts';
+import type { WorkerInit } from '../../src/worker/worker-init.ts';
 
 export interface TestPoolOptions {
   threads?: number;
@@ -15,6 +16,7 @@ export interface TestPoolOptions {
   handoffTimeoutMs?: number;
   queueTimeoutMs?: number;
   settings?: Partial<ServerSettings>;
+  gateway?: WorkerInit['gateway'];
 }
 
 export function startTestPool(opts: TestPoolOptions): Promise<PoolRuntime> {
@@ -44,6 +46,7 @@ export function startTestPool(opts: TestPoolOptions): Promise<PoolRuntime> {
       maxQueue: 1024,
       purgeIntervalMs: 200,
     },
+    gateway: opts.gateway ?? null,
   });
 }
 

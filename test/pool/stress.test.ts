@@ -100,3 +100,17 @@ describe('a worker that dies', () => {
     assert.equal(b.thread, 1);
   });
 });
+
+describe('a worker that cannot start', () => {
+  it('fails the start with its error instead of restarting in a loop', async () => {
+    await assert.rejects(
+      startTestPool({
+        threads: 2,
+        address: { kind: 'tcp', host: '127.0.0.1', port: 9 },
+        // a data-plane module that does not exist: every worker dies before it is ready
+        gateway: { module: '/nonexistent/data-plane.ts', options: null },
+      }),
+      /Cannot find module|nonexistent/,
+    );
+  });
+});
