@@ -34,6 +34,11 @@ function popOwn(pt: PoolThread, sp: ServerPool, anyList: boolean): number {
   let slot = lists.popHead(me, sp.index, ListKind.SAFE);
   if (slot < 0 && anyList) slot = lists.popHead(me, sp.index, ListKind.IDLE);
   lock.unlock(me);
+  // idle since before the backend's recycle point was learned: its close is on its way
+  if (slot >= 0 && sp.recycleAt > 0 && pt.shm.slots.requests(slot) >= sp.recycleAt) {
+    pt.tasklets.get(slot)?.conn.destroy();
+    return popOwn(pt, sp, anyList);
+  }
   return slot;
 }
 
@@ -207,7 +212,9 @@ export function release(pt: PoolThread, t: Tasklet, reusable: boolean): void {
     // the cap was lowered (fewer replicas share the backend now): give connections back
     counters.curConns(t.server) > counters.maxConnections(t.server) ||
     (sp.settings.maxRequestsPerConnection > 0 &&
-      slots.requests(t.slot) >= sp.settings.maxRequestsPerConnection)
+      slots.requests(t.slot) >= sp.settings.maxRequestsPerConnection) ||
+    // the backend is about to close it (learned pm.max_requests): do not hand it to a request
+    (sp.recycleAt > 0 && slots.requests(t.slot) >= sp.recycleAt)
   ) {
     t.conn.destroy(); // onConnClose frees the slot and hands the capacity on
     return;

@@ -19,6 +19,9 @@ import type { ServerPool } from './server-pool.ts';
 import { handOver } from './takeover.ts';
 import type { Tasklet } from './tasklet.ts';
 
+/** A backend close this soon after the last response is a recycle (pm.max_requests), not a timeout. */
+const RECYCLE_WINDOW_MS = 50;
+
 export interface PoolThreadOptions {
   thread: number;
   shm: SharedState;
@@ -95,6 +98,14 @@ export class PoolThread {
       return false;
     }
     const was = lists.remove(slot);
+    if (
+      was !== ListKind.NONE &&
+      kind === 'end' &&
+      this.shm.nowMs() - slots.idleSince(slot) <= RECYCLE_WINDOW_MS
+    ) {
+      // closed right after a response: the backend recycles connections after that many requests
+      this.servers[t.server]?.noteRecycle(slots.requests(slot));
+    }
     if (was !== ListKind.NONE && kind === 'drain') {
       // nothing to process for an idle connection: it stays idle, so it goes back
       lists.insert(this.thread, t.server, slot, was, this.shm.nowMs());

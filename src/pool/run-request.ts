@@ -63,13 +63,12 @@ export interface RunHandler extends FcgiResponseHandler {
 const MAX_UNSENT_RETRIES = 4;
 
 /**
- * Retries of a retryable request whose *reused* connection failed before any response byte.
- * Like nginx, such cached-connection failures are nearly free: php-fpm 8.2 closes a child's
- * connection about 1 ms after its pm.max_requests-th END_REQUEST, so under load several idle
- * connections in a row can be doomed. Each failure destroys one, so this ends on a fresh one.
- * A fresh connection that fails gets one retry only: that backend is probably in trouble.
+ * A retryable request whose connection failed before any response byte runs again once, on
+ * another connection (nginx's cached-connection retry), and never more: a script that crashes
+ * php-fpm's child must not run again and again. Connections php-fpm is about to close after
+ * pm.max_requests are kept out of reach by the pool instead (ServerPool.recycleAt).
  */
-const MAX_REUSED_RETRIES = 8;
+const MAX_RETRIES = 1;
 
 export function runRequest(pt: PoolThread, opts: RunRequestOptions, handler: RunHandler): void {
   attempt(pt, opts, handler, 0, 0);
@@ -169,6 +168,12 @@ function send(
         },
         onError(err) {
           finish();
+          const code = (err as BackendError).code;
+          const backendClosed = code === BackendErrorCode.CLOSED || code === BackendErrorCode.RESET;
+          // a kept connection the backend closed under this request: it recycles after that many
+          if (!started && reused && backendClosed) {
+            pt.servers[t.server]?.noteRecycle(pt.shm.slots.requests(t.slot) - 1);
+          }
           release(pt, t, false);
           if (stdinError !== null) {
             handler.onError(stdinError);
@@ -177,14 +182,7 @@ function send(
           // the backend closed the connection before answering (a kept one after pm.max_requests or
           // an idle timeout, a fresh one it found silent): a request that only reads may run again,
           // like nginx's `fastcgi_next_upstream error`; others never (they may have started)
-          const code = (err as BackendError).code;
-          if (
-            !started &&
-            !aborted &&
-            tries < (reused ? MAX_REUSED_RETRIES : 1) &&
-            opts.retryable &&
-            (code === BackendErrorCode.CLOSED || code === BackendErrorCode.RESET)
-          ) {
+          if (!started && !aborted && tries < MAX_RETRIES && opts.retryable && backendClosed) {
             attempt(pt, opts, handler, tries + 1, unsent);
             return;
           }

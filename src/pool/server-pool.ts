@@ -21,6 +21,12 @@ export interface ServerSettings {
   readTimeoutMs: number;
 }
 
+/**
+ * Closes at the same request count before it is taken as the backend's recycle point: one, since
+ * every doomed connection costs a request its retry; a close at another count replaces it.
+ */
+const RECYCLE_CONFIRMATIONS = 1;
+
 export class ServerPool {
   readonly index: number;
   settings: ServerSettings;
@@ -33,6 +39,27 @@ export class ServerPool {
   opening = 0;
   /** Connections stolen for this thread whose handle has not arrived yet. */
   adopting = 0;
+  /**
+   * The request count after which the backend closes a connection (php-fpm pm.max_requests),
+   * learned from the closes seen; 0 = unknown. A connection that reaches it is closed by us on
+   * release, so no request is sent on a connection whose FIN is already on its way.
+   */
+  recycleAt = 0;
+  #candidate = 0;
+  #hits = 0;
+
+  /** The backend closed a connection right after its `requests`-th request. */
+  noteRecycle(requests: number): void {
+    if (requests <= 0) return;
+    if (requests === this.#candidate) this.#hits++;
+    else {
+      // a close at another count: the last guess was a coincidence
+      this.#candidate = requests;
+      this.#hits = 1;
+      this.recycleAt = 0;
+    }
+    if (this.#hits >= RECYCLE_CONFIRMATIONS) this.recycleAt = requests;
+  }
 
   constructor(index: number, settings: ServerSettings) {
     this.index = index;
