@@ -20,7 +20,7 @@ import { handOver } from './takeover.ts';
 import type { Tasklet } from './tasklet.ts';
 
 /** A backend close this soon after the last response is a recycle (pm.max_requests), not a timeout. */
-const RECYCLE_WINDOW_MS = 50;
+export const RECYCLE_WINDOW_MS = 50;
 
 export interface PoolThreadOptions {
   thread: number;

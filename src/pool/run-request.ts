@@ -11,7 +11,7 @@ import { BackendError, BackendErrorCode } from '../errors.ts';
 import type { FcgiRequestHandle, FcgiResponseHandler } from '../fcgi/connection.ts';
 import type { NameValueInput } from '../fcgi/name-value.ts';
 import { acquire, release } from './acquire.ts';
-import type { PoolThread } from './pool-thread.ts';
+import { type PoolThread, RECYCLE_WINDOW_MS } from './pool-thread.ts';
 import type { Tasklet } from './tasklet.ts';
 
 /**
@@ -113,6 +113,8 @@ function send(
   }
   // served before, on this thread or another: it may have been closed by the backend meanwhile
   const reused = pt.shm.slots.requests(t.slot) > 1;
+  // reused right after its last response: a close now is the backend recycling, not a timeout
+  const quickReuse = reused && pt.shm.nowMs() - pt.shm.slots.idleSince(t.slot) <= RECYCLE_WINDOW_MS;
   const body = opts.stdin;
   const source = body === null || body instanceof Uint8Array ? null : body;
   let started = false;
@@ -171,7 +173,7 @@ function send(
           const code = (err as BackendError).code;
           const backendClosed = code === BackendErrorCode.CLOSED || code === BackendErrorCode.RESET;
           // a kept connection the backend closed under this request: it recycles after that many
-          if (!started && reused && backendClosed) {
+          if (!started && quickReuse && backendClosed) {
             pt.servers[t.server]?.noteRecycle(pt.shm.slots.requests(t.slot) - 1);
           }
           release(pt, t, false);

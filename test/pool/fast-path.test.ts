@@ -45,10 +45,9 @@ describe('the USR1 fast path', () => {
     assert.ok(r.usr1Fast >= r.requests, `every request had unlocked wake-ups (${r.usr1Fast})`);
     assert.ok(r.closed > 0, 'the backend closed idle connections');
     // the locked ones are the EOFs of idle connections closed by the backend, not request traffic
-    assert.ok(
-      r.locked >= r.closed,
-      `locked ${r.locked} ≥ idle connections closed by the backend ${r.closed}`,
-    );
+    // (not locked ≥ closed: on a loaded machine the backend may also close a connection just
+    // attached to a request, whose EOF then rightly takes the fast path)
+    assert.ok(r.locked > 0, 'the EOFs of idle connections took the lock');
     assert.ok(
       r.locked <= r.closed * 3,
       `locked ${r.locked} stays near the idle wake-ups (${r.closed} closed)`,
