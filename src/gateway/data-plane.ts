@@ -8,6 +8,13 @@ import { startGateway } from './http-gateway.ts';
 
 export function startDataPlane(pt: PoolThread, options: unknown): Promise<DataPlane> {
   const opts = options as GatewayOptions;
-  const log = createLogger({ level: opts.logLevel });
-  return startGateway(pt, opts, log);
+  // asynchronous: an access-log line per request must not cost a write system call of its own
+  const log = createLogger({ level: opts.logLevel, sync: false });
+  return startGateway(pt, opts, log).then((plane) => ({
+    async close(graceMs: number) {
+      await plane.close(graceMs);
+      // the last access-log lines are still in the asynchronous buffer
+      await new Promise<void>((resolve) => log.flush(() => resolve()));
+    },
+  }));
 }

@@ -115,6 +115,10 @@ export function proxyRequest(
         },
         onStdout(chunk) {
           if (over) return true;
+          if (held !== null) {
+            if (!head) heldBody.push(chunk);
+            return true;
+          }
           if (headersDone) return head ? true : write(chunk, server);
           let r: ReturnType<CgiResponseParser['push']>;
           try {
@@ -126,20 +130,12 @@ export function proxyRequest(
           if (!r.done) return true;
           headersDone = true;
           status = r.status;
-          if (ctx.closing) res.setHeader('Connection', 'close');
-          try {
-            if (r.reason !== undefined) res.writeHead(r.status, r.reason, r.headers);
-            else res.writeHead(r.status, r.headers);
-          } catch (e) {
-            abandon(502, `the backend sent a header Node refuses: ${(e as Error).message}`, server);
-            return true;
-          }
-          // the backend promised a length: hold it to it (a short body must not look complete)
-          if (r.contentLength !== undefined && !head && status !== 204 && status !== 304) {
-            res.strictContentLength = true;
-          }
-          if (head || r.body.length === 0) return true;
-          return write(r.body, server);
+          // held until the end of this backend read: when END_REQUEST is in it too (a small
+          // response), head and body leave in one write with a Content-Length (DESIGN.md §8)
+          held = r;
+          heldBody = head || r.body.length === 0 ? [] : [r.body];
+          queueMicrotask(() => flushHead(server));
+          return true;
         },
         onStderr(chunk) {
           log.warn(
@@ -160,7 +156,8 @@ export function proxyRequest(
             return;
           }
           try {
-            res.end();
+            if (held !== null) endHeld(server);
+            else res.end();
           } catch (e) {
             // fewer bytes than its Content-Length: the client must not take it for the whole body
             abandon(502, `the backend's body was short: ${(e as Error).message}`, server);
@@ -212,6 +209,50 @@ export function proxyRequest(
         },
       },
     );
+  };
+
+  /** The CGI head (and the body read with it) not written yet. */
+  let held: Extract<ReturnType<CgiResponseParser['push']>, { done: true }> | null = null;
+  let heldBody: Buffer[] = [];
+
+  const writeHead = (server: number, r: NonNullable<typeof held>): boolean => {
+    if (ctx.closing) res.setHeader('Connection', 'close');
+    try {
+      if (r.reason !== undefined) res.writeHead(r.status, r.reason, r.headers);
+      else res.writeHead(r.status, r.headers);
+    } catch (e) {
+      abandon(502, `the backend sent a header Node refuses: ${(e as Error).message}`, server);
+      return false;
+    }
+    // the backend promised a length: hold it to it (a short body must not look complete)
+    if (r.contentLength !== undefined && !head && status !== 204 && status !== 304) {
+      res.strictContentLength = true;
+    }
+    return true;
+  };
+
+  /** The response goes on streaming: write the held head and body. */
+  const flushHead = (server: number): void => {
+    const r = held;
+    if (r === null || over) return;
+    held = null;
+    if (!writeHead(server, r)) return;
+    // at most one backend read is held; back-pressure resumes with the next chunk's write
+    for (const chunk of heldBody) write(chunk, server);
+    heldBody = [];
+  };
+
+  /** The whole response was in one read: one write, with its exact length. */
+  const endHeld = (server: number): void => {
+    const r = held!;
+    held = null;
+    const bodyBytes = heldBody.length === 1 ? heldBody[0] : Buffer.concat(heldBody);
+    heldBody = [];
+    if (r.contentLength === undefined && !head && status !== 204 && status !== 304) {
+      r.headers['content-length'] = bodyBytes.length;
+    }
+    if (!writeHead(server, r)) return;
+    res.end(head || bodyBytes.length === 0 ? undefined : bodyBytes);
   };
 
   const write = (chunk: Buffer, server: number): boolean => {

@@ -143,13 +143,23 @@ export function serveWaiter(pt: PoolThread, sp: ServerPool, t: Tasklet): boolean
   return true;
 }
 
-function openNew(pt: PoolThread, sp: ServerPool): void {
+/**
+ * Opens a connection (its capacity already reserved). It goes to this thread's queue, or, with
+ * `forOne`, to that one caller only (a retry that must not meet a kept connection).
+ */
+function openNew(
+  pt: PoolThread,
+  sp: ServerPool,
+  forOne?: (t: Tasklet | null, err: Error | null) => void,
+): void {
   const { slots, counters } = pt.shm;
   const slot = slots.allocSlot(pt.thread, sp.index);
   if (slot < 0) {
     // more connections than slots: configuration leaves headroom, so this is a bug to surface
     counters.release(sp.index);
-    failOldest(sp, pt, new PoolError(PoolErrorCode.QUEUE_FULL, 'no free connection slot'));
+    const err = new PoolError(PoolErrorCode.QUEUE_FULL, 'no free connection slot');
+    if (forOne) forOne(null, err);
+    else failOldest(sp, pt, err);
     return;
   }
   sp.opening++;
@@ -162,17 +172,49 @@ function openNew(pt: PoolThread, sp: ServerPool): void {
       const t = new Tasklet(pt, slot, slots.gen(slot), sp.index, conn);
       conn.onClose = () => pt.onConnClose(t);
       pt.tasklets.set(slot, t);
-      if (pt.closed) conn.destroy();
-      else deliver(pt, sp, t, false);
+      if (pt.closed) {
+        conn.destroy();
+        forOne?.(null, new PoolError(PoolErrorCode.CLOSED, 'the pool is shutting down'));
+      } else if (forOne) {
+        pt.attach(t);
+        forOne(t, null);
+      } else deliver(pt, sp, t, false);
     },
     (err: Error) => {
       sp.opening--;
       slots.closeSlot(slot);
       // one failed connect fails one request with the reason (502), the others try again
-      failOldest(sp, pt, err);
+      if (forOne) forOne(null, err);
+      else failOldest(sp, pt, err);
       if (sp.waiting > 0) kick(pt, sp);
     },
   );
+}
+
+/**
+ * A connection no request has used yet, for the retry of a request whose kept connection the
+ * backend closed under it: php-fpm accepts a new connection only in a child that can serve it,
+ * while another kept connection may be closing too (children recycled at the same moment).
+ * Makes room by closing one of this thread's idle connections; at capacity with none, it waits
+ * in the queue like any request.
+ */
+export function acquireFresh(pt: PoolThread, server: number): Promise<Tasklet> {
+  const sp = usable(pt, server);
+  const { counters } = pt.shm;
+  return new Promise((resolve, reject) => {
+    const open = () => {
+      if (!counters.tryReserve(server)) return false;
+      openNew(pt, sp, (t, err) => (err ? reject(err) : resolve(t!)));
+      return true;
+    };
+    if (open()) return;
+    const slot = popOwn(pt, sp, true);
+    if (slot >= 0) {
+      pt.tasklets.get(slot)?.conn.destroy();
+      if (open()) return;
+    }
+    acquireSlow(pt, server).then(resolve, reject);
+  });
 }
 
 function failOldest(sp: ServerPool, pt: PoolThread, err: Error): void {
@@ -190,6 +232,11 @@ function failOldest(sp: ServerPool, pt: PoolThread, err: Error): void {
  * connection cannot ping-pong between threads.
  */
 export function deliver(pt: PoolThread, sp: ServerPool, t: Tasklet, listOnly: boolean): void {
+  // handed over by a thread that had not seen the backend's recycle point yet
+  if (sp.recycleAt > 0 && pt.shm.slots.requests(t.slot) >= sp.recycleAt) {
+    t.conn.destroy();
+    return;
+  }
   if (!listOnly && sp.waiting > 0 && serveWaiter(pt, sp, t)) return;
   if (sp.settings.reuse === 'never' || !pt.detach(t, sp, ListKind.IDLE)) t.conn.destroy();
 }
@@ -201,6 +248,9 @@ export function release(pt: PoolThread, t: Tasklet, reusable: boolean): void {
   const sp = pt.servers[t.server];
   const { slots, counters } = pt.shm;
   pt.unbusy(t);
+  // when the last answer ended, also for a connection handed straight to a waiter: a close
+  // soon after it is the backend recycling (see run-request's quick reuse)
+  slots.setIdleSince(t.slot, pt.shm.nowMs());
   if (
     sp === undefined ||
     !reusable ||

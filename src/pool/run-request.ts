@@ -10,7 +10,7 @@
 import { BackendError, BackendErrorCode } from '../errors.ts';
 import type { FcgiRequestHandle, FcgiResponseHandler } from '../fcgi/connection.ts';
 import type { NameValueInput } from '../fcgi/name-value.ts';
-import { acquire, release } from './acquire.ts';
+import { acquire, acquireFresh, release } from './acquire.ts';
 import { type PoolThread, RECYCLE_WINDOW_MS } from './pool-thread.ts';
 import type { Tasklet } from './tasklet.ts';
 
@@ -70,6 +70,9 @@ const MAX_UNSENT_RETRIES = 4;
  */
 const MAX_RETRIES = 1;
 
+/** Pause before that retry, long enough for FINs already on their way to be read. */
+const RETRY_SETTLE_MS = 5;
+
 export function runRequest(pt: PoolThread, opts: RunRequestOptions, handler: RunHandler): void {
   attempt(pt, opts, handler, 0, 0);
 }
@@ -80,10 +83,11 @@ function attempt(
   handler: RunHandler,
   tries: number,
   unsent: number,
+  fresh = false,
 ): void {
   let lease: Tasklet | Promise<Tasklet>;
   try {
-    lease = acquire(pt, opts.server, opts.retryable);
+    lease = fresh ? acquireFresh(pt, opts.server) : acquire(pt, opts.server, opts.retryable);
   } catch (err) {
     handler.onError(err as Error);
     return;
@@ -185,7 +189,9 @@ function send(
           // an idle timeout, a fresh one it found silent): a request that only reads may run again,
           // like nginx's `fastcgi_next_upstream error`; others never (they may have started)
           if (!started && !aborted && tries < MAX_RETRIES && opts.retryable && backendClosed) {
-            attempt(pt, opts, handler, tries + 1, unsent);
+            // after a short pause: php-fpm recycles children ~1 ms after their last answer, so
+            // other kept connections closing at the same moment are seen closed first
+            setTimeout(() => attempt(pt, opts, handler, tries + 1, unsent, true), RETRY_SETTLE_MS);
             return;
           }
           handler.onError(err);

@@ -204,8 +204,11 @@ function adopt(pt: PoolThread, msg: Extract<PeerMessage, { t: 'handle' }>): void
     if (!p.timedOut && p.onArrive === null && sp) sp.adopting--;
   }
   const socket = adoptHandle(msg.handle as TransferableTcpHandle);
+  // when its last answer ended: adopt() clears it, the recycle detection needs it
+  const idleSince = slots.idleSince(msg.slot);
   // -1: the slot was reclaimed meanwhile (the victim died): nobody accounts for this socket
   const gen = slots.adopt(msg.slot, pt.thread, msg.gen);
+  if (gen >= 0) slots.setIdleSince(msg.slot, idleSince);
   if (gen < 0 || sp === undefined || pt.closed) {
     socket.destroy();
     if (gen >= 0) slots.closeSlot(msg.slot, gen);

@@ -294,6 +294,11 @@ export class Slots {
   requests(slot: number): number {
     return Atomics.load(this.i32, this.at(slot) + SlotWord.REQUESTS) >>> 0;
   }
+  /** The request on the connection ended now (shared ms clock): it is idle from here. */
+  setIdleSince(slot: number, nowMs: number): void {
+    Atomics.store(this.i32, this.at(slot) + SlotWord.IDLE_SINCE, nowMs);
+  }
+
   /** Publishes the socket's local address (the owner, once connected) for the control plane. */
   setLocalAddress(slot: number, address: string | undefined, port: number | undefined): void {
     const b = this.at(slot);
