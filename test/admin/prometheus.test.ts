@@ -112,7 +112,9 @@ describe('metrics scraped by a real Prometheus', () => {
     const closed1 = await prom.value('sum(fcgipool_server_connections_opened_total{job="fast"})');
     assert.equal(closed1, a.opened, 'every opened connection was closed by the backend while idle');
     assert.ok(fast1 >= requests, `every request had unlocked wake-ups (usr1_fast ${fast1})`);
-    assert.ok(locked1 >= closed1, `each idle close locked (${locked1} ≥ ${closed1})`);
+    // (not locked ≥ closes: on a loaded machine the backend may close a connection just as a
+    // request is attached to it, and that EOF rightly takes the fast path)
+    assert.ok(locked1 > 0, `idle closes took the lock (${locked1})`);
     assert.ok(locked1 <= 3 * closed1, `locked ${locked1} stays near the idle wake-ups (${closed1} closes)`);
 
     await load(fast, requests);

@@ -2,22 +2,12 @@
 // spoken to over real sockets on 127.0.0.1 — HTTP for the gateway and the kubelet's HTTP probes,
 // gRPC for the standard health service.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import http from 'node:http';
-import net from 'node:net';
 import { credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
+import { freePort } from '../helpers/ports.ts';
 
-/** A port the kernel just handed out on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+export { freePort };
 
 export interface ServeProcess {
   readonly child: ChildProcess;

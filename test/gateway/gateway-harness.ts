@@ -7,22 +7,14 @@ import net from 'node:net';
 import { type ConfigInput, ConfigSchema } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type Service, startService } from '../../src/service.ts';
+import { freePort } from '../helpers/ports.ts';
+
+export { freePort };
 
 export interface TestGateway {
   readonly port: number;
   readonly service: Service;
   stop(): Promise<void>;
-}
-
-/** A port the kernel just handed out on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** `config` is the file form (ConfigSchema input); listen addresses are filled in. */

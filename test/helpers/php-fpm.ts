@@ -20,6 +20,7 @@ import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../src/errors.ts';
+import { freePort } from './ports.ts';
 
 export interface PhpFpmOptions {
   /** pm.max_children with pm = static. Default 2. */
@@ -133,17 +134,6 @@ function validate(opts: PhpFpmOptions): Config {
     env: opts.env ?? { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
     startTimeoutMs: int('startTimeoutMs', opts.startTimeoutMs ?? 10_000, 1, 600_000),
   };
-}
-
-/** A port the kernel just handed out; php-fpm binds it right after (SO_REUSEADDR). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 class PhpFpmInstance implements PhpFpm {
