@@ -272,11 +272,17 @@ export function release(pt: PoolThread, t: Tasklet, reusable: boolean): void {
   const now = pt.shm.nowMs();
   // a request elsewhere waited past the bound and longer than ours: it goes first (no starvation)
   const head = sp.waiting > 0 ? sp.queue.peek() : undefined;
-  if (sp.canMove) {
-    const bound = now - pt.options.starvationBoundMs;
-    const olderThan = head === undefined ? -1 : head.since - bound < 0 ? head.since : bound;
-    const target = pt.oldestWaiterThread(sp.index, olderThan);
-    if (target >= 0 && push(pt, sp, t, target)) return;
+  const bound = now - pt.options.starvationBoundMs;
+  const olderThan = head === undefined ? -1 : head.since - bound < 0 ? head.since : bound;
+  const target = pt.oldestWaiterThread(sp.index, olderThan);
+  if (target >= 0) {
+    if (sp.canMove && push(pt, sp, t, target)) return;
+    if (!sp.canMove) {
+      // a Unix-domain connection cannot move: its capacity does, by closing it here so the
+      // waiting thread opens its own (capacityFreed tells it)
+      t.conn.destroy();
+      return;
+    }
   }
   if (head !== undefined && serveWaiter(pt, sp, t)) {
     counters.addReuse(sp.index);
@@ -287,15 +293,16 @@ export function release(pt: PoolThread, t: Tasklet, reusable: boolean): void {
     return;
   }
   // lost wake-up: a thread may have queued between our check and the insertion; it may have
-  // found nothing to steal, so take the connection back and push it there
-  if (sp.canMove) {
-    const target = pt.oldestWaiterThread(sp.index, -1);
-    if (target >= 0) {
-      const { lock, lists } = pt.shm;
-      lock.lock(pt.thread, LockSite.detach);
-      const was = lists.remove(t.slot);
-      lock.unlock(pt.thread);
-      if (was !== ListKind.NONE && !push(pt, sp, t, target)) pt.detach(t, sp, was);
-    }
+  // found nothing to steal, so take the connection back and push it there (or, for a Unix
+  // socket, close it so that thread can open one)
+  const late = pt.oldestWaiterThread(sp.index, -1);
+  if (late >= 0) {
+    const { lock, lists } = pt.shm;
+    lock.lock(pt.thread, LockSite.detach);
+    const was = lists.remove(t.slot);
+    lock.unlock(pt.thread);
+    if (was === ListKind.NONE) return;
+    if (!sp.canMove) t.conn.destroy();
+    else if (!push(pt, sp, t, late)) pt.detach(t, sp, was);
   }
 }

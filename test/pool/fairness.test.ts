@@ -36,3 +36,31 @@ describe('no thread starves', () => {
     assert.equal(order.length, 2 * perThread);
   });
 });
+
+describe('a Unix-socket backend (php-fpm’s Debian default)', () => {
+  it('cannot move connections between threads, so its capacity moves: both threads are served', async (t) => {
+    const fpm = await startPhpFpm({ children: 1, listen: 'unix' });
+    t.after(() => fpm.stop());
+    const pool = await startTestPool({
+      threads: 2,
+      maxConnections: 1,
+      address: { kind: 'unix', path: fpm.socketPath! },
+    });
+    t.after(() => pool.stop(2000));
+    const script = `${fpm.docroot}/hello.php`;
+    const served = { 0: 0, 1: 0 };
+    await Promise.all(
+      ([0, 1] as const).map(async (thread) => {
+        for (let i = 0; i < 20; i++) {
+          const r = await run(pool, thread, getParams('/hello.php', script), 5000);
+          assert.match(body(r), /hello/);
+          served[thread]++;
+        }
+      }),
+    );
+    assert.deepEqual(served, { 0: 20, 1: 20 });
+    const moved = await pool.takeover({ server: 0, fromThread: 0, toThread: 1, count: 1 });
+    assert.deepEqual(moved.moved, []);
+    assert.match(moved.reason ?? '', /unix/);
+  });
+});
