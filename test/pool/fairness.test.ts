@@ -32,7 +32,8 @@ describe('no thread starves', () => {
       run_ = i > 0 && bothRunning[i] === bothRunning[i - 1] ? run_ + 1 : 1;
       longest = Math.max(longest, run_);
     }
-    assert.ok(longest <= 4, `one thread got ${longest} responses in a row while the other waited`);
+    // quiet machine: 2 or 3; loaded CI: up to 5; without the push the other thread starves
+    assert.ok(longest <= 8, `one thread got ${longest} responses in a row while the other waited`);
     assert.equal(order.length, 2 * perThread);
   });
 });
