@@ -9,6 +9,7 @@ import { FcgiConnection } from '../fcgi/connection.ts';
 import { LockSite } from '../shm/lock.ts';
 import { ServerState } from '../shm/server-counters.ts';
 import { ListKind } from '../shm/slots.ts';
+import type { PeerMessage } from '../worker/messages.ts';
 import type { PoolThread } from './pool-thread.ts';
 import type { ServerPool } from './server-pool.ts';
 import { push, steal } from './takeover.ts';
@@ -127,6 +128,8 @@ export function kick(pt: PoolThread, sp: ServerPool): void {
       continue;
     }
     if (sp.canMove && steal(pt, sp)) continue;
+    // a connection that cannot move (Unix socket) idle on another thread: ask for its capacity
+    if (!sp.canMove) askForCapacity(pt, sp);
     break;
   }
 }
@@ -191,6 +194,11 @@ function openNew(
   );
 }
 
+/** Opens a connection for this thread's queue with a reservation it already holds. */
+export function openReserved(pt: PoolThread, sp: ServerPool): void {
+  openNew(pt, sp);
+}
+
 /**
  * A connection no request has used yet, for the retry of a request whose kept connection the
  * backend closed under it: php-fpm accepts a new connection only in a child that can serve it,
@@ -215,6 +223,42 @@ export function acquireFresh(pt: PoolThread, server: number): Promise<Tasklet> {
     }
     acquireSlow(pt, server).then(resolve, reject);
   });
+}
+
+function askForCapacity(pt: PoolThread, sp: ServerPool): void {
+  const { lists } = pt.shm;
+  for (let th = 0; th < pt.shm.cfg.threads; th++) {
+    if (th === pt.thread) continue;
+    if (lists.count(th, sp.index, ListKind.SAFE) + lists.count(th, sp.index, ListKind.IDLE) === 0) continue;
+    pt.peers[th]?.postMessage({ t: 'want', server: sp.index, from: pt.thread } satisfies PeerMessage);
+    return;
+  }
+}
+
+/** Another thread asks for the capacity of one of our idle connections it cannot take over. */
+export function onWant(pt: PoolThread, server: number, from: number): void {
+  const sp = pt.servers[server];
+  if (sp === undefined) return;
+  const slot = popOwn(pt, sp, true);
+  if (slot < 0) return;
+  const t = pt.tasklets.get(slot)!;
+  if (!giveCapacity(pt, t, from)) t.conn.destroy();
+}
+
+/**
+ * A Unix-domain connection cannot move between threads, so its capacity does: it is closed here
+ * and its reservation handed to the waiting thread, which opens its own connection with it (no
+ * other thread can take that capacity in between).
+ */
+function giveCapacity(pt: PoolThread, t: Tasklet, target: number): boolean {
+  const port = pt.peers[target];
+  if (port == null) return false;
+  t.gone = true; // closing it must not release the capacity: it travels with the message
+  pt.tasklets.delete(t.slot);
+  t.conn.destroy();
+  pt.shm.slots.freeSlot(t.slot, t.gen);
+  port.postMessage({ t: 'capacity', server: t.server, reserved: true } satisfies PeerMessage);
+  return true;
 }
 
 function failOldest(sp: ServerPool, pt: PoolThread, err: Error): void {
@@ -277,12 +321,7 @@ export function release(pt: PoolThread, t: Tasklet, reusable: boolean): void {
   const target = pt.oldestWaiterThread(sp.index, olderThan);
   if (target >= 0) {
     if (sp.canMove && push(pt, sp, t, target)) return;
-    if (!sp.canMove) {
-      // a Unix-domain connection cannot move: its capacity does, by closing it here so the
-      // waiting thread opens its own (capacityFreed tells it)
-      t.conn.destroy();
-      return;
-    }
+    if (!sp.canMove && giveCapacity(pt, t, target)) return;
   }
   if (head !== undefined && serveWaiter(pt, sp, t)) {
     counters.addReuse(sp.index);
@@ -302,7 +341,8 @@ export function release(pt: PoolThread, t: Tasklet, reusable: boolean): void {
     const was = lists.remove(t.slot);
     lock.unlock(pt.thread);
     if (was === ListKind.NONE) return;
-    if (!sp.canMove) t.conn.destroy();
-    else if (!push(pt, sp, t, late)) pt.detach(t, sp, was);
+    if (!sp.canMove) {
+      if (!giveCapacity(pt, t, late)) t.conn.destroy();
+    } else if (!push(pt, sp, t, late)) pt.detach(t, sp, was);
   }
 }

@@ -18,7 +18,7 @@ import {
   type TransferableTcpHandle,
 } from '../worker/handle-transfer.ts';
 import type { PeerMessage } from '../worker/messages.ts';
-import { deliver, kick } from './acquire.ts';
+import { deliver, kick, onWant, openReserved } from './acquire.ts';
 import type { PendingAdopt, PoolThread } from './pool-thread.ts';
 import type { ServerPool } from './server-pool.ts';
 import { Tasklet } from './tasklet.ts';
@@ -264,8 +264,21 @@ export function onPeerMessage(pt: PoolThread, msg: PeerMessage): void {
     case 'lost':
       lost(pt, msg);
       return;
+    case 'want':
+      onWant(pt, msg.server, msg.from);
+      return;
     case 'capacity': {
       const sp = pt.servers[msg.server];
+      if (msg.reserved) {
+        // a connection slot's reservation handed over with it (a Unix socket that could not
+        // move): open with it, or give it back to the pool when nobody waits here any more
+        if (sp && sp.waiting > sp.opening + sp.adopting && !pt.closed) openReserved(pt, sp);
+        else {
+          pt.shm.counters.release(msg.server);
+          if (sp) pt.capacityFreed(sp);
+        }
+        return;
+      }
       if (sp && sp.waiting > 0) kick(pt, sp);
       return;
     }

@@ -12,7 +12,9 @@ export type PeerMessage =
   /** Victim → thief: the stolen connection died before it could be handed over; retry elsewhere. */
   | { t: 'lost'; slot: number; gen: number; reason: string }
   /** A connection slot of `server` was freed while the receiver has waiters: it may open one. */
-  | { t: 'capacity'; server: number };
+  | { t: 'capacity'; server: number; reserved?: boolean }
+  /** A thread waiting on a server whose connections cannot move asks for an idle one's capacity. */
+  | { t: 'want'; server: number; from: number };
 
 /** Main → worker. */
 export type MainToWorker =
