@@ -44,6 +44,8 @@ export function proxyRequest(
   log: Logger,
   done: ProxyDone,
   fail: Fail,
+  /** performance.now() when the request arrived: fcgipool_request_duration_seconds starts here. */
+  started: number,
 ): void {
   const { pt, opts, picker } = ctx;
   const head = req.method === 'HEAD';
@@ -70,6 +72,10 @@ export function proxyRequest(
   const serverName = (s: number) => pt.servers[s]?.settings.name ?? String(s);
   const end = (code: number, why?: string, server?: number) => {
     over = true;
+    // fcgipool_requests_total{server,code} and the duration histogram, in this thread's words
+    if (server !== undefined && pt.servers[server] !== undefined) {
+      pt.shm.stats.requestDone(pt.thread, server, code, (performance.now() - started) * 1000);
+    }
     if (body instanceof SpooledBody) body.dispose();
     const name = server === undefined ? undefined : serverName(server);
     if (why !== undefined && code >= 500) fail(code, why, name);

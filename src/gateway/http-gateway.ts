@@ -176,12 +176,12 @@ function handle(
     return;
   }
   if (g.checkScript === null) {
-    forward(g, req, res, mapped, log, done, fail, wantBody);
+    forward(g, req, res, mapped, log, done, fail, wantBody, started);
     return;
   }
   g.checkScript(mapped.script.scriptFilename).then(
     (found) => {
-      if (found === 'ok') forward(g, req, res, mapped, log, done, fail, wantBody);
+      if (found === 'ok') forward(g, req, res, mapped, log, done, fail, wantBody, started);
       else fail(404, `no script at ${mapped.script.scriptName}`);
     },
     (err: Error) => fail(500, `script check failed: ${err.message}`),
@@ -226,6 +226,7 @@ function forward(
   done: (status: number, why?: string, server?: string) => void,
   fail: (status: number, why: string, server?: string) => void,
   wantBody: () => void,
+  started: number,
 ): void {
   const { app } = g.opts;
   readBody(
@@ -241,7 +242,7 @@ function forward(
         fail(err.status, err.message);
         return;
       }
-      proxyRequest(g, req, res, mapped, body, log, done, fail);
+      proxyRequest(g, req, res, mapped, body, log, done, fail, started);
     },
   );
 }

@@ -53,6 +53,9 @@ describe('admin server in the service', () => {
     );
     assert.ok(attached >= 4, `the worker threads attached the requests (${attached})`);
     assert.ok(sample(m, 'fcgipool_server_connections_opened_total', { server: 'embedded' })! >= 1);
+    // the gateway reports each answered request with its status and duration
+    assert.equal(sample(m, 'fcgipool_requests_total', { server: 'embedded', code: '200' }), 4);
+    assert.equal(sample(m, 'fcgipool_request_duration_seconds_count', { server: 'embedded' }), 4);
   });
 
   it('answers 503 on /readyz as soon as the service drains, then closes', async () => {
