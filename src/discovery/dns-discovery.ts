@@ -6,6 +6,7 @@ import { Resolver } from 'node:dns/promises';
 import type { Logger } from 'pino';
 import type { PoolRuntime } from '../pool/pool-runtime.ts';
 import type { ServerSettings } from '../pool/server-pool.ts';
+import { RefreshLoop } from './refresh-loop.ts';
 
 export type ResolveAll = (host: string) => Promise<string[]>;
 
@@ -40,13 +41,13 @@ export class DnsDiscovery {
   readonly #resolve: ResolveAll;
   /** IP → server index of the servers this discovery added. */
   readonly #members = new Map<string, number>();
-  #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
-  #stopped = false;
+  readonly #loop: RefreshLoop;
 
   constructor(runtime: PoolRuntime, opts: DnsDiscoveryOptions) {
     this.#runtime = runtime;
     this.#opts = opts;
+    this.#loop = new RefreshLoop(() => this.refresh(), opts.intervalMs);
     this.#resolve = opts.resolve ?? dnsResolveAll();
   }
 
@@ -62,12 +63,11 @@ export class DnsDiscovery {
   /** Resolves once now, then on the interval. */
   async start(): Promise<void> {
     await this.refresh();
-    this.#schedule();
+    this.#loop.start();
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#loop.stop();
     await this.#running;
   }
 
@@ -90,7 +90,7 @@ export class DnsDiscovery {
       return;
     }
     for (const ip of ips) {
-      if (this.#members.has(ip) || this.#stopped) continue;
+      if (this.#members.has(ip) || this.#loop.stopped) continue;
       const index = await this.#runtime.addServer({
         ...template,
         name: this.nameOf(ip),
@@ -108,13 +108,5 @@ export class DnsDiscovery {
         await this.#runtime.removeServer(index, this.#opts.drainMs ?? 30_000);
       }),
     );
-  }
-
-  #schedule(): void {
-    if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      void this.refresh().then(() => this.#schedule());
-    }, this.#opts.intervalMs);
-    this.#timer.unref();
   }
 }

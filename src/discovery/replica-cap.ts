@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import type { PoolRuntime } from '../pool/pool-runtime.ts';
 import type { ResolveAll } from './dns-discovery.ts';
+import { RefreshLoop } from './refresh-loop.ts';
 
 export interface ReplicaCapOptions {
   /** DNS name of fcgi-pool's own headless Service. */
@@ -27,12 +28,12 @@ export class ReplicaCap {
   readonly #runtime: PoolRuntime;
   readonly #opts: ReplicaCapOptions;
   #replicas = 1;
-  #timer: NodeJS.Timeout | null = null;
-  #stopped = false;
+  readonly #loop: RefreshLoop;
 
   constructor(runtime: PoolRuntime, opts: ReplicaCapOptions) {
     this.#runtime = runtime;
     this.#opts = opts;
+    this.#loop = new RefreshLoop(() => this.refresh(), opts.intervalMs);
   }
 
   get replicas(): number {
@@ -41,12 +42,11 @@ export class ReplicaCap {
 
   async start(): Promise<void> {
     await this.refresh();
-    this.#schedule();
+    this.#loop.start();
   }
 
   stop(): void {
-    this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#loop.stop();
   }
 
   async refresh(): Promise<void> {
@@ -82,13 +82,5 @@ export class ReplicaCap {
         );
       }
     });
-  }
-
-  #schedule(): void {
-    if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      void this.refresh().then(() => this.#schedule());
-    }, this.#opts.intervalMs);
-    this.#timer.unref();
   }
 }
