@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { Resolver } from 'node:dns/promises';
 import { describe, it } from 'node:test';
-import { DnsDiscovery, dnsResolveAll } from '../../src/discovery/dns-discovery.ts';
+import { DnsDiscovery, type DnsDiscoveryOptions, dnsResolveAll } from '../../src/discovery/dns-discovery.ts';
 import { FcgiResponder } from '../../src/fcgi/responder.ts';
 import { startDnsServer } from '../helpers/dns-server.ts';
-import { getParams, startTestPool } from '../helpers/pool.ts';
+import { getParams, serverSettings, startTestPool } from '../helpers/pool.ts';
 
 describe('backend discovery by DNS', () => {
   it('pods that appear join, pods that disappear drain, requests keep succeeding', async (t) => {
@@ -22,17 +22,11 @@ describe('backend discovery by DNS', () => {
     const pool = await startTestPool({ threads: 2, address: { kind: 'tcp', host: '127.0.0.1', port } });
     t.after(() => pool.stop(2000));
     const discovery = new DnsDiscovery(pool, {
-      template: {
-        name: 'php-fpm',
-        address: { kind: 'tcp', host: 'php-fpm.test', port },
-        maxConnections: 2,
-        maxIdle: 2,
-        reuse: 'always',
-        purgeDelayMs: 60_000,
-        maxRequestsPerConnection: 0,
-        connectTimeoutMs: 1000,
-        readTimeoutMs: 5000,
-      },
+      template: serverSettings(
+        'php-fpm',
+        { kind: 'tcp', host: 'php-fpm.test', port },
+        2,
+      ) as DnsDiscoveryOptions['template'],
       intervalMs: 60_000,
       resolve: dnsResolveAll(resolver),
       drainMs: 5000,

@@ -1,10 +1,12 @@
 // Starts a PoolRuntime (real worker threads, no HTTP gateway) in front of one backend, for the
 // pool tests, and runs FastCGI requests on a chosen thread through the control API.
+import type { TestContext } from 'node:test';
 import type { BackendAddress } from '../../src/config/address.ts';
 import { PoolRuntime } from '../../src/pool/pool-runtime.ts';
 import type { ServerSettings } from '../../src/pool/server-pool.ts';
 import type { ExecuteResult } from '../../src/worker/messages.ts';
 import type { WorkerInit } from '../../src/worker/worker-init.ts';
+import { type PhpFpm, type PhpFpmOptions, startPhpFpm } from './php-fpm.ts';
 
 export interface TestPoolOptions {
   threads?: number;
@@ -19,23 +21,35 @@ export interface TestPoolOptions {
   gateway?: WorkerInit['gateway'];
 }
 
+/** Settings of one test server: `maxConnections` connections, reuse always, no purge in sight. */
+export function serverSettings(
+  name: string,
+  address: BackendAddress,
+  maxConnections: number,
+  more: Partial<ServerSettings> = {},
+): ServerSettings {
+  return {
+    name,
+    address,
+    maxConnections,
+    maxIdle: maxConnections,
+    reuse: 'always',
+    purgeDelayMs: 60_000,
+    maxRequestsPerConnection: 0,
+    connectTimeoutMs: 2000,
+    readTimeoutMs: 10_000,
+    ...more,
+  };
+}
+
 export function startTestPool(opts: TestPoolOptions): Promise<PoolRuntime> {
-  const max = opts.maxConnections ?? 4;
   return PoolRuntime.start({
     threads: opts.threads ?? 2,
     servers: [
-      {
-        name: 'backend',
-        address: opts.address,
-        maxConnections: max,
-        maxIdle: max,
-        reuse: 'always',
-        purgeDelayMs: opts.purgeDelayMs ?? 60_000,
-        maxRequestsPerConnection: 0,
-        connectTimeoutMs: 2000,
-        readTimeoutMs: 10_000,
+      serverSettings('backend', opts.address, opts.maxConnections ?? 4, {
+        ...(opts.purgeDelayMs !== undefined ? { purgeDelayMs: opts.purgeDelayMs } : {}),
         ...opts.settings,
-      },
+      }),
     ],
     pool: {
       fastPath: opts.fastPath ?? true,
@@ -48,6 +62,25 @@ export function startTestPool(opts: TestPoolOptions): Promise<PoolRuntime> {
     },
     gateway: opts.gateway ?? null,
   });
+}
+
+/**
+ * A real php-fpm and a pool in front of it (TCP, or its Unix socket), both stopped after the test.
+ */
+export async function poolOnPhpFpm(
+  t: TestContext,
+  fpmOpts: PhpFpmOptions,
+  poolOpts: Omit<TestPoolOptions, 'address'> = {},
+): Promise<{ fpm: PhpFpm; pool: PoolRuntime }> {
+  const fpm = await startPhpFpm(fpmOpts);
+  t.after(() => fpm.stop());
+  const address: BackendAddress =
+    fpm.socketPath !== undefined
+      ? { kind: 'unix', path: fpm.socketPath }
+      : { kind: 'tcp', host: fpm.host, port: fpm.port };
+  const pool = await startTestPool({ threads: 2, ...poolOpts, address });
+  t.after(() => pool.stop(2000));
+  return { fpm, pool };
 }
 
 /** Params of a GET request; `script` is SCRIPT_FILENAME (php-fpm) or ignored (responder). */

@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { startPhpFpm } from '../helpers/php-fpm.ts';
-import { body, getParams, run, startTestPool } from '../helpers/pool.ts';
+import { body, getParams, poolOnPhpFpm, run } from '../helpers/pool.ts';
 
 describe('no thread starves', () => {
   it('php-fpm with pm.max_children = 1 and one client per thread: both are served in turn', async (t) => {
-    const fpm = await startPhpFpm({ children: 1 });
-    t.after(() => fpm.stop());
-    const pool = await startTestPool({
-      threads: 2,
-      maxConnections: 1,
-      address: { kind: 'tcp', host: fpm.host, port: fpm.port },
-    });
-    t.after(() => pool.stop(2000));
+    const { fpm, pool } = await poolOnPhpFpm(t, { children: 1 }, { maxConnections: 1 });
     const script = `${fpm.docroot}/hello.php`;
     const order: number[] = [];
     const perThread = 60;
@@ -40,14 +32,7 @@ describe('no thread starves', () => {
 
 describe('a Unix-socket backend (php-fpm’s Debian default)', () => {
   it('cannot move connections between threads, so its capacity moves: both threads are served', async (t) => {
-    const fpm = await startPhpFpm({ children: 1, listen: 'unix' });
-    t.after(() => fpm.stop());
-    const pool = await startTestPool({
-      threads: 2,
-      maxConnections: 1,
-      address: { kind: 'unix', path: fpm.socketPath! },
-    });
-    t.after(() => pool.stop(2000));
+    const { fpm, pool } = await poolOnPhpFpm(t, { children: 1, listen: 'unix' }, { maxConnections: 1 });
     const script = `${fpm.docroot}/hello.php`;
     const served = { 0: 0, 1: 0 };
     await Promise.all(

@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { startPhpFpm } from '../helpers/php-fpm.ts';
-import { body, getParams, run, startTestPool } from '../helpers/pool.ts';
+import { body, getParams, poolOnPhpFpm, run } from '../helpers/pool.ts';
 
 describe('php-fpm recycling its children (pm.max_requests)', () => {
   it('once the recycle point is seen, no request is sent on a connection about to close', async (t) => {
-    const fpm = await startPhpFpm({ children: 2, maxRequests: 5 });
-    t.after(() => fpm.stop());
-    const pool = await startTestPool({
-      threads: 2,
-      maxConnections: 2,
-      address: { kind: 'tcp', host: fpm.host, port: fpm.port },
-    });
-    t.after(() => pool.stop(2000));
+    const { fpm, pool } = await poolOnPhpFpm(t, { children: 2, maxRequests: 5 }, { maxConnections: 2 });
     const script = `${fpm.docroot}/pid.php`;
     // warm-up with GETs (retried once if they meet a closing connection): the pool learns the point
     for (let i = 0; i < 12; i++) await run(pool, i % 2, getParams('/pid.php', script));

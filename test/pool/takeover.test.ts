@@ -3,8 +3,15 @@ import { after, before, describe, it } from 'node:test';
 import { FcgiResponder } from '../../src/fcgi/responder.ts';
 import type { PoolRuntime } from '../../src/pool/pool-runtime.ts';
 import { StatsReader } from '../../src/shm/stats-reader.ts';
-import { startPhpFpm } from '../helpers/php-fpm.ts';
-import { body, getParams, responderConnection, run, startTestPool } from '../helpers/pool.ts';
+import {
+  body,
+  getParams,
+  poolOnPhpFpm,
+  responderConnection,
+  run,
+  serverSettings,
+  startTestPool,
+} from '../helpers/pool.ts';
 
 describe('takeover moves the real backend connection between threads', () => {
   let responder: FcgiResponder;
@@ -63,13 +70,7 @@ describe('takeover moves the real backend connection between threads', () => {
 
 describe('takeover in front of a real php-fpm', () => {
   it('the same php-fpm child (getmypid) serves requests from two threads', async (t) => {
-    const fpm = await startPhpFpm({ children: 2 });
-    t.after(() => fpm.stop());
-    const pool = await startTestPool({
-      threads: 2,
-      address: { kind: 'tcp', host: fpm.host, port: fpm.port },
-    });
-    t.after(() => pool.stop(2000));
+    const { fpm, pool } = await poolOnPhpFpm(t, { children: 2 });
     const script = `${fpm.docroot}/pid.php`;
     const a = await run(pool, 0, getParams('/pid.php', script));
     const pid = body(a).trim();
@@ -83,14 +84,7 @@ describe('takeover in front of a real php-fpm', () => {
   });
 
   it('pm.max_children = 1, two threads under concurrent load: every request completes, connections moved', async (t) => {
-    const fpm = await startPhpFpm({ children: 1 });
-    t.after(() => fpm.stop());
-    const pool = await startTestPool({
-      threads: 2,
-      maxConnections: 1,
-      address: { kind: 'tcp', host: fpm.host, port: fpm.port },
-    });
-    t.after(() => pool.stop(2000));
+    const { fpm, pool } = await poolOnPhpFpm(t, { children: 1 }, { maxConnections: 1 });
     const stats = new StatsReader(pool.shm);
     const script = `${fpm.docroot}/hello.php`;
     const perThread = 40;
@@ -129,17 +123,9 @@ describe('servers managed at run time', () => {
     t.after(() => Promise.all([a.close(), b.close()]));
     const pool = await startTestPool({ threads: 2, address: { kind: 'tcp', host: aa.host, port: aa.port } });
     t.after(() => pool.stop(2000));
-    const index = await pool.addServer({
-      name: 'second',
-      address: { kind: 'tcp', host: ba.host, port: ba.port },
-      maxConnections: 2,
-      maxIdle: 2,
-      reuse: 'always',
-      purgeDelayMs: 60_000,
-      maxRequestsPerConnection: 0,
-      connectTimeoutMs: 1000,
-      readTimeoutMs: 5000,
-    });
+    const index = await pool.addServer(
+      serverSettings('second', { kind: 'tcp', host: ba.host, port: ba.port }, 2),
+    );
     const r = await pool.execute({
       thread: 1,
       server: index,
