@@ -12,8 +12,9 @@ import { ListKind } from '../shm/slots.ts';
 import { StatsReader } from '../shm/stats-reader.ts';
 import type { ExecuteResult, TakeoverResult } from '../worker/messages.ts';
 import { Supervisor } from '../worker/supervisor.ts';
-import type { PoolSettings, WorkerInit } from '../worker/worker-init.ts';
+import type { WorkerInit } from '../worker/worker-init.ts';
 import { formatAddress } from './connector.ts';
+import type { PoolSettings } from './pool-thread.ts';
 import type { ServerSettings } from './server-pool.ts';
 
 export interface RuntimeOptions {

@@ -22,9 +22,8 @@ import type { Tasklet } from './tasklet.ts';
 /** A backend close this soon after the last response is a recycle (pm.max_requests), not a timeout. */
 export const RECYCLE_WINDOW_MS = 50;
 
-export interface PoolThreadOptions {
-  thread: number;
-  shm: SharedState;
+/** The pool's tuning, the same for every thread (from the configuration's `pool` and `fastPath`). */
+export interface PoolSettings {
   /** false: every wake-up takes the lock (HAProxy before the patch), to measure the difference. */
   fastPath: boolean;
   /** A request that waited longer than this is served before younger ones on other threads. */
@@ -34,6 +33,13 @@ export interface PoolThreadOptions {
   handoffTimeoutMs: number;
   queueTimeoutMs: number;
   maxQueue: number;
+  /** How often idle lists are scanned for connections idle longer than their purge delay. */
+  purgeIntervalMs: number;
+}
+
+export interface PoolThreadOptions extends PoolSettings {
+  thread: number;
+  shm: SharedState;
   connector?: Connector;
 }
 

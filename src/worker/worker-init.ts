@@ -1,19 +1,9 @@
 // What the main thread hands a worker at start (workerData): structured-cloneable settings,
 // the shared memory and the worker's ports to its peers.
 import type { MessagePort } from 'node:worker_threads';
+import type { PoolSettings } from '../pool/pool-thread.ts';
 import type { ServerSettings } from '../pool/server-pool.ts';
 import type { ShmConfig } from '../shm/layout.ts';
-
-export interface PoolSettings {
-  fastPath: boolean;
-  starvationBoundMs: number;
-  lowIdleNoSteal: number;
-  handoffTimeoutMs: number;
-  queueTimeoutMs: number;
-  maxQueue: number;
-  /** How often idle lists are scanned for connections idle longer than their purge delay. */
-  purgeIntervalMs: number;
-}
 
 export interface WorkerInit {
   thread: number;
