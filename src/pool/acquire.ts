@@ -36,7 +36,7 @@ function popOwn(pt: PoolThread, sp: ServerPool, anyList: boolean): number {
   if (slot < 0 && anyList) slot = lists.popHead(me, sp.index, ListKind.IDLE);
   lock.unlock(me);
   // idle since before the backend's recycle point was learned: its close is on its way
-  if (slot >= 0 && sp.recycleAt > 0 && pt.shm.slots.requests(slot) >= sp.recycleAt) {
+  if (slot >= 0 && sp.spent(pt.shm.slots.requests(slot))) {
     pt.tasklets.get(slot)?.conn.destroy();
     return popOwn(pt, sp, anyList);
   }
@@ -277,7 +277,7 @@ function failOldest(sp: ServerPool, pt: PoolThread, err: Error): void {
  */
 export function deliver(pt: PoolThread, sp: ServerPool, t: Tasklet, listOnly: boolean): void {
   // handed over by a thread that had not seen the backend's recycle point yet
-  if (sp.recycleAt > 0 && pt.shm.slots.requests(t.slot) >= sp.recycleAt) {
+  if (sp.spent(pt.shm.slots.requests(t.slot))) {
     t.conn.destroy();
     return;
   }
@@ -305,10 +305,7 @@ export function release(pt: PoolThread, t: Tasklet, reusable: boolean): void {
     counters.state(t.server) !== ServerState.READY ||
     // the cap was lowered (fewer replicas share the backend now): give connections back
     counters.curConns(t.server) > counters.maxConnections(t.server) ||
-    (sp.settings.maxRequestsPerConnection > 0 &&
-      slots.requests(t.slot) >= sp.settings.maxRequestsPerConnection) ||
-    // the backend is about to close it (learned pm.max_requests): do not hand it to a request
-    (sp.recycleAt > 0 && slots.requests(t.slot) >= sp.recycleAt)
+    sp.spent(slots.requests(t.slot))
   ) {
     t.conn.destroy(); // onConnClose frees the slot and hands the capacity on
     return;

@@ -48,6 +48,15 @@ export class ServerPool {
   #candidate = 0;
   #hits = 0;
 
+  /**
+   * A connection that served `requests` requests must not take another: the configured
+   * maxRequestsPerConnection, or the backend's learned recycle point (its close is on its way).
+   */
+  spent(requests: number): boolean {
+    const max = this.settings.maxRequestsPerConnection;
+    return (max > 0 && requests >= max) || (this.recycleAt > 0 && requests >= this.recycleAt);
+  }
+
   /** The backend closed a connection right after its `requests`-th request. */
   noteRecycle(requests: number): void {
     if (requests <= 0) return;
