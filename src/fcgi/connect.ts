@@ -3,7 +3,13 @@
 import net from 'node:net';
 import { BackendError, BackendErrorCode } from '../errors.ts';
 
-export function connectSocket(connectOpts: net.NetConnectOpts, timeoutMs: number): Promise<net.Socket> {
+/** `label` (e.g. the backend's address) names the peer in the error messages. */
+export function connectSocket(
+  connectOpts: net.NetConnectOpts,
+  timeoutMs: number,
+  label?: string,
+): Promise<net.Socket> {
+  const what = label === undefined ? 'connect' : `connect to ${label}`;
   return new Promise((resolve, reject) => {
     const socket = net.connect(connectOpts);
     const fail = (err: Error): void => {
@@ -13,13 +19,13 @@ export function connectSocket(connectOpts: net.NetConnectOpts, timeoutMs: number
     };
     const onError = (err: NodeJS.ErrnoException): void =>
       fail(
-        new BackendError(BackendErrorCode.CONNECT, `connect failed: ${err.code ?? err.message}`, {
+        new BackendError(BackendErrorCode.CONNECT, `${what} failed: ${err.code ?? err.message}`, {
           cause: err,
         }),
       );
     const timer = setTimeout(
       () =>
-        fail(new BackendError(BackendErrorCode.CONNECT_TIMEOUT, `connect timed out after ${timeoutMs} ms`)),
+        fail(new BackendError(BackendErrorCode.CONNECT_TIMEOUT, `${what} timed out after ${timeoutMs} ms`)),
       timeoutMs,
     );
     socket.once('error', onError);
