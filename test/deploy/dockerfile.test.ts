@@ -20,6 +20,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { DEFAULTS } from '../../src/config/schema.ts';
+import { eventually, freePort, httpGet, type ServeProcess, startServe } from '../helpers/serve-process.ts';
 import {
   dockerignoreIncludes,
   execForm,
@@ -31,7 +32,6 @@ import {
   type Stage,
   workdirAt,
 } from './dockerfile.ts';
-import { eventually, freePort, httpGet, type ServeProcess, startServe } from './serve-process.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const dockerfile = parseDockerfile(readFileSync(path.join(ROOT, 'deploy/Dockerfile'), 'utf8'));

@@ -14,7 +14,6 @@ import type { IContainer, IProbe } from 'kubernetes-models/v1';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { FcgiResponder } from '../../src/fcgi/responder.ts';
-import { portNumber, type Rendered, render, selects } from './manifests.ts';
 import {
   eventually,
   freePort,
@@ -22,7 +21,8 @@ import {
   httpGet,
   type ServeProcess,
   startServe,
-} from './serve-process.ts';
+} from '../helpers/serve-process.ts';
+import { portNumber, type Rendered, render, selects } from './manifests.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const EXAMPLE = path.join(ROOT, 'deploy/k8s/overlays/example');

@@ -3,20 +3,17 @@
 // request finish whole, refuses new ones, and exits 0. Its stdout carries one access-log line
 // per request and php-fpm's stderr, both with the request id.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type PhpFpm, startPhpFpm } from '../helpers/php-fpm.ts';
+import { type ServeProcess, startServe } from '../helpers/serve-process.ts';
 import { freePort, send } from './gateway-harness.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-interface Serve {
-  readonly child: ChildProcess;
+interface Serve extends ServeProcess {
   readonly port: number;
-  output(): string;
-  readonly exited: Promise<number | string>;
 }
 
 const running: Serve[] = [];
@@ -24,38 +21,20 @@ const running: Serve[] = [];
 /** Starts `node bin/fcgi-pool.js serve <args>` on free ports and waits until HTTP answers. */
 async function serve(args: string[], env: Record<string, string> = {}): Promise<Serve> {
   const [port, grpc, admin] = [await freePort(), await freePort(), await freePort()];
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FCGI_POOL_')));
-  const child = spawn(
-    process.execPath,
-    [
-      'bin/fcgi-pool.js',
-      'serve',
-      '--http',
-      `127.0.0.1:${port}`,
-      '--grpc',
-      `127.0.0.1:${grpc}`,
-      '--admin',
-      `127.0.0.1:${admin}`,
-      ...args,
-    ],
-    { cwd: ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout?.on('data', (b: Buffer) => {
-    out += b.toString();
-  });
-  child.stderr?.on('data', (b: Buffer) => {
-    out += b.toString();
-  });
-  const exited = new Promise<number | string>((resolve) => {
-    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1));
-  });
-  const s: Serve = { child, port, output: () => out, exited };
+  const listen = [
+    '--http',
+    `127.0.0.1:${port}`,
+    '--grpc',
+    `127.0.0.1:${grpc}`,
+    '--admin',
+    `127.0.0.1:${admin}`,
+  ];
+  const s: Serve = { ...startServe({ cwd: ROOT, env, args: ['serve', ...listen, ...args] }), port };
   running.push(s);
   const deadline = Date.now() + 20_000;
-  while (!out.includes('fcgi-pool is serving')) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`fcgi-pool serve did not start:\n${out}`);
+  while (!s.output().includes('fcgi-pool is serving')) {
+    if (s.child.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`fcgi-pool serve did not start:\n${s.output()}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import { credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { freePort } from '../helpers/ports.ts';
+import { freePort } from './ports.ts';
 
 export { freePort };
 
