@@ -286,6 +286,19 @@ export function deliver(pt: PoolThread, sp: ServerPool, t: Tasklet, listOnly: bo
 }
 
 /**
+ * This thread holds more connections to `sp` than its share of the cap (cap ÷ threads, rounded
+ * down). Only then does a starving request elsewhere get one pushed: a thread below its share
+ * must not starve (with a cap of 1 the connection goes round), but two saturated threads at
+ * their share would only trade connections back and forth, each move a hand-off (DESIGN.md §8).
+ */
+function aboveShare(pt: PoolThread, sp: ServerPool): boolean {
+  const share = Math.floor(pt.shm.counters.maxConnections(sp.index) / pt.shm.cfg.threads);
+  let mine = 0;
+  for (const t of pt.tasklets.values()) if (t.server === sp.index && ++mine > share) return true;
+  return false;
+}
+
+/**
  * The request on `t` ended. `reusable`: it completed cleanly and the connection may serve again.
  */
 export function release(pt: PoolThread, t: Tasklet, reusable: boolean): void {
@@ -316,7 +329,7 @@ export function release(pt: PoolThread, t: Tasklet, reusable: boolean): void {
   const bound = now - pt.options.starvationBoundMs;
   const olderThan = head === undefined ? -1 : head.since - bound < 0 ? head.since : bound;
   const target = pt.oldestWaiterThread(sp.index, olderThan);
-  if (target >= 0) {
+  if (target >= 0 && aboveShare(pt, sp)) {
     if (sp.canMove && push(pt, sp, t, target)) return;
     if (!sp.canMove && giveCapacity(pt, t, target)) return;
   }
@@ -330,9 +343,10 @@ export function release(pt: PoolThread, t: Tasklet, reusable: boolean): void {
   }
   // lost wake-up: a thread may have queued between our check and the insertion; it may have
   // found nothing to steal, so take the connection back and push it there (or, for a Unix
-  // socket, close it so that thread can open one)
+  // socket, close it so that thread can open one). Not when we are at or below our share: then
+  // that thread holds its share (or may open one) and its own connections will serve it.
   const late = pt.oldestWaiterThread(sp.index, -1);
-  if (late >= 0) {
+  if (late >= 0 && aboveShare(pt, sp)) {
     const { lock, lists } = pt.shm;
     lock.lock(pt.thread, LockSite.detach);
     const was = lists.remove(t.slot);
