@@ -69,6 +69,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     keepAliveTimeoutMs: 5000,
     requestTimeoutMs: 300_000,
     headersTimeoutMs: 60_000,
+    fastFront: config.httpFront === 'fast',
   };
   let runtime: PoolRuntime;
   try {

@@ -5,7 +5,7 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import type { ConfigFlags } from '../config/overrides.ts';
-import { LOG_LEVELS, REUSE_MODES } from '../config/schema.ts';
+import { HTTP_FRONTS, LOG_LEVELS, REUSE_MODES } from '../config/schema.ts';
 import { parseBoolean, parseByteSize, parseDecimal, splitList } from '../config/units.ts';
 import { ConfigError } from '../errors.ts';
 
@@ -98,6 +98,11 @@ export function buildProgram(version: string, onParsed: (r: CliCommand) => void)
       new Option('--reuse <mode>', 'when idle connections are reused (default: always)').choices(REUSE_MODES),
     )
     .option('--fast-path <on|off>', 'USR1 lock-free wake-up path (default: on)', switchParser('--fast-path'))
+    .addOption(
+      new Option('--http-front <front>', 'HTTP parser for requests without a body (default: fast)').choices(
+        HTTP_FRONTS,
+      ),
+    )
     .option(
       '--connect-timeout <ms>',
       'backend connect timeout (default: 3000)',

@@ -8,6 +8,7 @@ import { splitList } from './units.ts';
 export interface ConfigFlags {
   threads?: number;
   fastPath?: boolean;
+  httpFront?: string;
   http?: string;
   grpc?: string;
   admin?: string;
@@ -47,6 +48,7 @@ export const CONFIG_FILE_ENV = 'FCGI_POOL_CONFIG';
 export const OVERRIDES: readonly Override[] = [
   { path: ['threads'], env: 'FCGI_POOL_THREADS', flag: 'threads', option: '--threads' },
   { path: ['fastPath'], env: 'FCGI_POOL_FAST_PATH', flag: 'fastPath', option: '--fast-path' },
+  { path: ['httpFront'], env: 'FCGI_POOL_HTTP_FRONT', flag: 'httpFront', option: '--http-front' },
   { path: ['listen', 'http'], env: 'FCGI_POOL_HTTP', flag: 'http', option: '--http' },
   { path: ['listen', 'grpc'], env: 'FCGI_POOL_GRPC', flag: 'grpc', option: '--grpc' },
   { path: ['listen', 'admin'], env: 'FCGI_POOL_ADMIN', flag: 'admin', option: '--admin' },

@@ -30,6 +30,8 @@ export const MAX_THREADS = 64;
 export const REUSE_MODES = ['never', 'safe', 'always'] as const;
 export type ReuseMode = (typeof REUSE_MODES)[number];
 
+export const HTTP_FRONTS = ['fast', 'node'] as const;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -246,6 +248,11 @@ const RawConfigSchema = z.strictObject({
   threads: intField(1, MAX_THREADS).default(() => Math.min(os.availableParallelism(), MAX_THREADS)),
   /** The USR1 fast path (DESIGN.md §2); false makes every wake-up take the lock, for comparison. */
   fastPath: boolField().default(true),
+  /**
+   * `fast`: requests without a body are parsed and answered by the gateway's own HTTP/1.1 front,
+   * everything else by node:http; `node`: every request through node:http, for comparison.
+   */
+  httpFront: enumField(HTTP_FRONTS).default('fast'),
   listen: ListenSchema,
   app: AppSchema,
   serverDefaults: ServerDefaultsSchema,

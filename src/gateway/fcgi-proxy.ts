@@ -7,7 +7,6 @@
 // retried only inside runRequest, under its rules. Once the response has started, a failure
 // cuts the connection rather than pretend the answer was whole.
 
-import type http from 'node:http';
 import type { Logger } from 'pino';
 import { BackendErrorCode, FcgiProtocolError, PoolErrorCode, ProtocolErrorCode } from '../errors.ts';
 import type { FcgiRequestError } from '../fcgi/connection.ts';
@@ -16,6 +15,7 @@ import { type RunInfo, runRequest } from '../pool/run-request.ts';
 import { type RequestBody, SpooledBody } from './body.ts';
 import { CgiResponseParser } from './cgi-response.ts';
 import type { GatewayOptions } from './gateway-options.ts';
+import type { GatewayResponse } from './http1/fast-response.ts';
 import type { MappedRequest } from './request-mapper.ts';
 import type { ServerPicker } from './server-picker.ts';
 
@@ -37,11 +37,12 @@ export type Fail = (status: number, why: string, server?: string) => void;
 
 export function proxyRequest(
   ctx: ProxyContext,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
+  req: { readonly method?: string },
+  res: GatewayResponse,
   mapped: MappedRequest,
   body: RequestBody,
-  log: Logger,
+  /** The request's logger (with its id), made on first use. */
+  log: () => Logger,
   done: ProxyDone,
   fail: Fail,
   /** performance.now() when the request arrived: fcgipool_request_duration_seconds starts here. */
@@ -144,7 +145,7 @@ export function proxyRequest(
           return true;
         },
         onStderr(chunk) {
-          log.warn(
+          log().warn(
             {
               server: serverName(server),
               stderr: chunk.toString('utf8', 0, Math.min(chunk.length, 4096)).trimEnd(),
@@ -193,7 +194,7 @@ export function proxyRequest(
           if (!headersDone && (connectFailed || (diedUnanswered && retryable))) {
             const next = picker.pick(tried);
             if (next >= 0) {
-              log.warn(
+              log().warn(
                 { server: serverName(server), err: err.message },
                 'backend failed before answering: trying another server',
               );

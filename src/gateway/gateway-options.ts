@@ -17,4 +17,6 @@ export interface GatewayOptions {
   keepAliveTimeoutMs: number;
   requestTimeoutMs: number;
   headersTimeoutMs: number;
+  /** Requests without a body go through the gateway's own HTTP/1.1 front (else all through node:http). */
+  fastFront: boolean;
 }

@@ -18,7 +18,9 @@ import { hasBody, readBody } from './body.ts';
 import { errorReply } from './errors-page.ts';
 import { type ProxyContext, proxyRequest } from './fcgi-proxy.ts';
 import type { GatewayOptions } from './gateway-options.ts';
-import { type MappedRequest, RequestMapper } from './request-mapper.ts';
+import type { GatewayResponse } from './http1/fast-response.ts';
+import { FastRequest, Http1Front } from './http1/http1-front.ts';
+import { type MapError, type MappedRequest, RequestMapper } from './request-mapper.ts';
 import { createScriptChecker } from './script-check.ts';
 import { ServerPicker } from './server-picker.ts';
 import { createStaticFiles, type StaticFileServer } from './static-files.ts';
@@ -29,6 +31,21 @@ const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
 /** Lingering close of an unread body: how long and how much is read and dropped at most. */
 const LINGER_MS = 10_000;
 const LINGER_MIN_BYTES = 1024 * 1024;
+
+/** The access log's line for one request. */
+interface AccessLine {
+  reqId: string;
+  method: string | undefined;
+  url: string | undefined;
+  status: number;
+  ms: number;
+  remote: string | undefined;
+  server?: string;
+  why?: string;
+}
+
+/** A request from node:http or from the gateway's own front. */
+type GatewayRequest = http.IncomingMessage | FastRequest;
 
 interface Gateway extends ProxyContext {
   readonly mapper: RequestMapper;
@@ -65,14 +82,30 @@ export async function startGateway(pt: PoolThread, opts: GatewayOptions, log: Lo
     handle(g, req, res, true),
   );
   server.keepAliveTimeout = opts.keepAliveTimeoutMs;
+  // Requests without a body go through the gateway's own HTTP/1.1 front; node:http (the
+  // server above, which does not listen) takes the connections that bring anything else.
+  const front = new Http1Front({
+    maxHeaderBytes: app.maxHeaderBytes,
+    keepAliveTimeoutMs: opts.keepAliveTimeoutMs,
+    headersTimeoutMs: opts.headersTimeoutMs,
+    fallback: server,
+    handle: (req, res) => {
+      const mapped = g.mapper.map(req);
+      // static files are served by node:http's response (streams, ranges)
+      if ('error' in mapped && mapped.error === 'not-script' && g.staticFiles !== null) return false;
+      handle(g, req, res, false, mapped);
+      return true;
+    },
+  });
+  const listener = opts.fastFront ? front.server : server;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: opts.listen.host, port: opts.listen.port, reusePort: true }, () => {
-      server.off('error', reject);
+    listener.once('error', reject);
+    listener.listen({ host: opts.listen.host, port: opts.listen.port, reusePort: true }, () => {
+      listener.off('error', reject);
       resolve();
     });
   });
-  log.debug({ address: server.address() as AddressInfo }, 'http listener up');
+  log.debug({ address: listener.address() as AddressInfo, fastFront: opts.fastFront }, 'http listener up');
   return {
     close(graceMs: number): Promise<void> {
       // Ordered like fastify's close: refuse new connections, let in-flight requests finish
@@ -80,19 +113,25 @@ export async function startGateway(pt: PoolThread, opts: GatewayOptions, log: Lo
       // it is idle, and cut whatever is left when the grace period ends.
       g.closing = true;
       return new Promise((resolve) => {
-        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        const closeIdle = () => (opts.fastFront ? front.closeIdle() : server.closeIdleConnections());
+        const sweep = setInterval(closeIdle, 50);
         const timer = setTimeout(() => {
           clearInterval(sweep);
-          server.closeAllConnections();
+          if (opts.fastFront) front.closeAll();
+          else server.closeAllConnections();
           resolve();
         }, graceMs);
         timer.unref();
-        server.close(() => {
+        const closed = () => {
           clearInterval(sweep);
           clearTimeout(timer);
           resolve();
-        });
-        server.closeIdleConnections();
+        };
+        if (opts.fastFront) front.close(closed);
+        else {
+          server.close(closed);
+          closeIdle();
+        }
       });
     },
   };
@@ -100,14 +139,17 @@ export async function startGateway(pt: PoolThread, opts: GatewayOptions, log: Lo
 
 function handle(
   g: Gateway,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
+  req: GatewayRequest,
+  res: GatewayResponse,
   expectsContinue: boolean,
+  premapped?: MappedRequest | MapError,
 ): void {
   const started = performance.now();
-  const incomingId = req.headers['x-request-id'];
+  const incomingId = req instanceof FastRequest ? req.requestId : req.headers['x-request-id'];
   const reqId = typeof incomingId === 'string' && REQUEST_ID_RE.test(incomingId) ? incomingId : randomUUID();
-  const log = g.log.child({ reqId });
+  let reqLog: Logger | undefined;
+  // made on first use: most requests log only their access line, which names the id itself
+  const log = (): Logger => (reqLog ??= g.log.child({ reqId }));
   res.setHeader('X-Request-Id', reqId);
   if (g.closing) res.setHeader('Connection', 'close');
 
@@ -116,29 +158,28 @@ function handle(
     if (logged) return;
     logged = true;
     if (!g.opts.accessLog) return;
-    log.info(
-      {
-        method: req.method,
-        url: req.url,
-        status,
-        ms: Math.round((performance.now() - started) * 100) / 100,
-        remote: req.socket.remoteAddress,
-        ...(server !== undefined ? { server } : {}),
-        ...(why !== undefined ? { why } : {}),
-      },
-      'request',
-    );
+    const line: AccessLine = {
+      reqId,
+      method: req.method,
+      url: req.url,
+      status,
+      ms: Math.round((performance.now() - started) * 100) / 100,
+      remote: req.socket.remoteAddress,
+    };
+    if (server !== undefined) line.server = server;
+    if (why !== undefined) line.why = why;
+    g.log.info(line, 'request');
   };
   const fail = (status: number, why: string, server?: string) => {
     if (status >= 500)
-      log.warn({ status, why, ...(server !== undefined ? { server } : {}) }, 'request failed');
+      log().warn({ status, why, ...(server !== undefined ? { server } : {}) }, 'request failed');
     if (res.headersSent) {
       // the response already started: cut it off rather than send a wrong ending
       res.destroy();
     } else if (!res.destroyed) {
       const { body, headers } = errorReply(status, why);
       const payload = req.method === 'HEAD' ? undefined : body;
-      if (req.complete || !hasBody(req)) {
+      if (!(req instanceof http.IncomingMessage) || req.complete || !hasBody(req)) {
         res.writeHead(status, headers);
         res.end(payload);
       } else if (expectsContinue && !continued) {
@@ -162,9 +203,15 @@ function handle(
     continued = true;
   };
 
-  const mapped = g.mapper.map(req);
+  const mapped = premapped ?? g.mapper.map(req);
   if ('error' in mapped) {
-    if (mapped.error === 'not-script' && g.staticFiles !== null && mapped.documentUri !== undefined) {
+    if (
+      mapped.error === 'not-script' &&
+      g.staticFiles !== null &&
+      mapped.documentUri !== undefined &&
+      req instanceof http.IncomingMessage &&
+      res instanceof http.ServerResponse
+    ) {
       const q = (req.url ?? '').indexOf('?');
       g.staticFiles(req, res, mapped.documentUri, q < 0 ? '' : (req.url ?? '').slice(q + 1)).then(
         (r) => done(r.status, r.why),
@@ -219,15 +266,20 @@ function linger(req: http.IncomingMessage, maxBodyBytes: number, end: () => void
 
 function forward(
   g: Gateway,
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
+  req: GatewayRequest,
+  res: GatewayResponse,
   mapped: MappedRequest,
-  log: Logger,
+  log: () => Logger,
   done: (status: number, why?: string, server?: string) => void,
   fail: (status: number, why: string, server?: string) => void,
   wantBody: () => void,
   started: number,
 ): void {
+  if (!(req instanceof http.IncomingMessage)) {
+    // the front passes only requests without a body
+    proxyRequest(g, req, res, mapped, null, log, done, fail, started);
+    return;
+  }
   const { app } = g.opts;
   readBody(
     req,
