@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { PoolThread } from '../pool/pool-thread.ts';
 import type { DataPlane } from '../worker/worker-main.ts';
+import { AccessLog } from './access-log.ts';
 import { hasBody, readBody } from './body.ts';
 import { errorReply } from './errors-page.ts';
 import { type ProxyContext, proxyRequest } from './fcgi-proxy.ts';
@@ -32,24 +33,14 @@ const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
 const LINGER_MS = 10_000;
 const LINGER_MIN_BYTES = 1024 * 1024;
 
-/** The access log's line for one request. */
-interface AccessLine {
-  reqId: string;
-  method: string | undefined;
-  url: string | undefined;
-  status: number;
-  ms: number;
-  remote: string | undefined;
-  server?: string;
-  why?: string;
-}
-
 /** A request from node:http or from the gateway's own front. */
 type GatewayRequest = http.IncomingMessage | FastRequest;
 
 interface Gateway extends ProxyContext {
   readonly mapper: RequestMapper;
   readonly log: Logger;
+  /** Null when the access log is off (or the level is above info). */
+  readonly accessLog: AccessLog | null;
   readonly staticFiles: StaticFileServer | null;
   readonly checkScript: ((file: string) => Promise<'ok' | 'missing' | 'outside'>) | null;
   closing: boolean;
@@ -63,6 +54,7 @@ export async function startGateway(pt: PoolThread, opts: GatewayOptions, log: Lo
     picker: new ServerPicker(pt, opts.servers),
     mapper: new RequestMapper(opts),
     log,
+    accessLog: opts.accessLog && log.isLevelEnabled('info') ? new AccessLog(log) : null,
     staticFiles: app.staticFiles && !app.routeAll ? createStaticFiles(app) : null,
     checkScript: app.checkScriptExists && !app.routeAll ? createScriptChecker(app.docroot) : null,
     closing: false,
@@ -157,18 +149,16 @@ function handle(
   const done = (status: number, why?: string, server?: string) => {
     if (logged) return;
     logged = true;
-    if (!g.opts.accessLog) return;
-    const line: AccessLine = {
+    g.accessLog?.write({
       reqId,
       method: req.method,
       url: req.url,
       status,
       ms: Math.round((performance.now() - started) * 100) / 100,
       remote: req.socket.remoteAddress,
-    };
-    if (server !== undefined) line.server = server;
-    if (why !== undefined) line.why = why;
-    g.log.info(line, 'request');
+      server,
+      why,
+    });
   };
   const fail = (status: number, why: string, server?: string) => {
     if (status >= 500)
