@@ -7,7 +7,7 @@
 // behind `buf` never reaches the wire; no pair straddles two PARAMS records.
 
 import { FCGI_HEADER_LEN, MAX_NV_PAIR_LENGTH, MAX_RECORD_BODY, RecordType } from './constants.ts';
-import { type NameValueInput, pairSize, pairsOf, tooLarge, writePair } from './name-value.ts';
+import { type NameValueInput, pairSize, pairsOf, tooLarge, utf8Length, writePair } from './name-value.ts';
 import { encodedStreamLength, paddingFor, writeBeginRequest, writeHeader, writeStream } from './records.ts';
 
 const BEGIN_REQUEST_LEN = 16;
@@ -65,8 +65,8 @@ export class ParamsWriter {
 
   /** Adds one pair; throws NAME_VALUE_TOO_LARGE (the gateway answers 431) if it fits no record. */
   add(name: string, value: string): this {
-    const nb = Buffer.byteLength(name, 'utf8');
-    const vb = Buffer.byteLength(value, 'utf8');
+    const nb = utf8Length(name);
+    const vb = utf8Length(value);
     const size = pairSize(nb, vb);
     if (size > MAX_NV_PAIR_LENGTH) throw tooLarge(name, size);
     this.room(size);

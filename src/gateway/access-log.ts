@@ -23,6 +23,19 @@ interface Destination {
   write(line: string): unknown;
 }
 
+let isoAt = -1;
+let iso = '';
+
+/** pino's isoTime, made once per millisecond: at thousands of lines a second most share one. */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoAt) {
+    isoAt = now;
+    iso = new Date(now).toISOString();
+  }
+  return iso;
+}
+
 export class AccessLog {
   readonly #out: Destination;
   /** `,"pid":1,"hostname":"h","thread":1` and any child bindings of the logger. */
@@ -36,7 +49,7 @@ export class AccessLog {
   }
 
   write(e: AccessEntry): void {
-    let line = `{"level":"info","time":"${new Date().toISOString()}"${this.#bindings},"reqId":${JSON.stringify(e.reqId)}`;
+    let line = `{"level":"info","time":"${isoNow()}"${this.#bindings},"reqId":${JSON.stringify(e.reqId)}`;
     if (e.method !== undefined) line += `,"method":${JSON.stringify(e.method)}`;
     if (e.url !== undefined) line += `,"url":${JSON.stringify(e.url)}`;
     line += `,"status":${e.status},"ms":${e.ms}`;
