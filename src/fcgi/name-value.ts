@@ -47,27 +47,23 @@ export function writeLength(buf: Buffer, pos: number, n: number): number {
 
 /**
  * Strings up to this length that are plain ASCII (nearly every param name and value) are
- * measured and copied in JS: a call into Buffer's UTF-8 code costs more than the copy itself,
- * and a request has some fifty of them (7.5 µs per request head before, 2 µs after).
+ * measured without a call into Buffer's UTF-8 code and written as latin1: a request has some
+ * forty of them (7.5 µs per request head before, under 3 µs after, micro-benchmark).
  */
 const SHORT_STRING = 64;
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /** Bytes of `s` in UTF-8. */
 export function utf8Length(s: string): number {
-  const n = s.length;
-  if (n > SHORT_STRING) return Buffer.byteLength(s, 'utf8');
-  for (let i = 0; i < n; i++) if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s, 'utf8');
-  return n;
+  // a regex, not a charCodeAt loop: param strings come in many internal shapes (sliced,
+  // concatenated, internalised), which turns a loop's property loads megamorphic
+  return s.length > SHORT_STRING || NON_ASCII.test(s) ? Buffer.byteLength(s, 'utf8') : s.length;
 }
 
 /** Writes `s`, `bytes` long in UTF-8 (utf8Length), at `pos`; returns the position after it. */
 function writeString(buf: Buffer, pos: number, s: string, bytes: number): number {
-  // as many bytes as characters: all ASCII
-  if (bytes === s.length && bytes <= SHORT_STRING) {
-    for (let i = 0; i < bytes; i++) buf[pos + i] = s.charCodeAt(i);
-    return pos + bytes;
-  }
-  return pos + buf.write(s, pos, bytes, 'utf8');
+  // as many bytes as characters: all ASCII, which latin1 writes without UTF-8 encoding
+  return pos + buf.write(s, pos, bytes, bytes === s.length ? 'latin1' : 'utf8');
 }
 
 /**
