@@ -14,6 +14,7 @@
 import type http from 'node:http';
 import net from 'node:net';
 import type { CgiRequest } from '../cgi-params.ts';
+import { errorReply } from '../errors-page.ts';
 import { FastResponse, type ResponseSink } from './fast-response.ts';
 import { HANDOVER, INCOMPLETE, parseRequestHead, type RequestHead } from './request-head.ts';
 
@@ -155,11 +156,18 @@ class Http1Connection implements ResponseSink {
 
   sweep(now: number, keepAliveTimeoutMs: number, headersTimeoutMs: number): void {
     if (this.#res !== null || this.#gone) return;
-    if (
-      this.#headSince !== 0
-        ? now - this.#headSince > headersTimeoutMs
-        : now - this.#idleSince > keepAliveTimeoutMs
-    ) {
+    if (this.#headSince !== 0 && now - this.#headSince > headersTimeoutMs) {
+      // a head that never completed: 408 and close, as node:http's headersTimeout answers
+      this.#buf = null;
+      const res = new FastResponse(this, false, false);
+      this.#res = res;
+      const { body, headers } = errorReply(
+        408,
+        `the request head did not arrive within ${headersTimeoutMs} ms`,
+      );
+      res.writeHead(408, headers);
+      res.end(body);
+    } else if (this.#headSince === 0 && now - this.#idleSince > keepAliveTimeoutMs) {
       this.socket.destroy();
     }
   }

@@ -5,8 +5,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
+import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { Http1Front } from '../../../src/gateway/http1/http1-front.ts';
 import { type PhpFpm, startPhpFpm } from '../../helpers/php-fpm.ts';
 import { type Echo, sendRaw, startTestGateway, type TestGateway } from '../gateway-harness.ts';
 
@@ -221,5 +223,36 @@ describe('the fast HTTP/1.1 front', () => {
       fastReplies.map((r) => r.status),
       [200, 200, 204, 302, 200, 404, 200, 403],
     );
+  });
+});
+
+describe('the front on its own (short timeouts)', () => {
+  test('a head that does not complete in time gets a 408 and the connection closes', async (t) => {
+    const fallback = http.createServer((_req, res) => res.end('from node:http'));
+    const front = new Http1Front({
+      maxHeaderBytes: 16 * 1024,
+      keepAliveTimeoutMs: 5000,
+      headersTimeoutMs: 200,
+      fallback,
+      handle: (req, res) => {
+        if (req.url === '/node') return false; // node:http takes it
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.end(Buffer.from(`fast ${req.url}`));
+        return true;
+      },
+    });
+    await new Promise<void>((resolve) => front.server.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise<void>((resolve) => front.close(resolve)));
+    const { port } = front.server.address() as net.AddressInfo;
+
+    const [answered] = parseResponses(await exchange(port, get('/a', 'Connection: close\r\n')));
+    assert.equal(answered.body.toString(), 'fast /a');
+    const [handed] = parseResponses(await exchange(port, get('/node', 'Connection: close\r\n')));
+    assert.equal(handed.body.toString(), 'from node:http');
+
+    const slow = await exchange(port, 'GET /slow HTTP/1.1\r\nHost: t\r\n');
+    const [timedOut] = parseResponses(slow);
+    assert.equal(timedOut.status, 408);
+    assert.equal(timedOut.headers.get('connection')?.[0], 'close');
   });
 });
