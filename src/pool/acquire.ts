@@ -61,46 +61,62 @@ export function tryAcquire(pt: PoolThread, server: number, retryable: boolean): 
   return t;
 }
 
-/** The slow path: queue the request and try to get a connection for the queue. */
-export function acquireSlow(pt: PoolThread, server: number): Promise<Tasklet> {
+/** Where a queued request learns its fate: a connection, or why there is none. */
+export type LeaseCallback = (t: Tasklet | null, err: Error | null) => void;
+
+/**
+ * The slow path: queue the request and try to get a connection for the queue. `cb` runs once,
+ * never before this call returns (as a promise's continuation would, without a promise per
+ * queued request: under a capacity-bound load every request comes this way).
+ */
+export function acquireSlow(pt: PoolThread, server: number, cb: LeaseCallback): void {
   const sp = usable(pt, server);
   if (sp.waiting >= pt.options.maxQueue) {
-    return Promise.reject(
-      new PoolError(PoolErrorCode.QUEUE_FULL, `queue of ${sp.settings.name} is full (${sp.waiting} waiting)`),
+    const err = new PoolError(
+      PoolErrorCode.QUEUE_FULL,
+      `queue of ${sp.settings.name} is full (${sp.waiting} waiting)`,
     );
+    queueMicrotask(() => cb(null, err));
+    return;
   }
-  return new Promise((resolve, reject) => {
-    const timeoutMs = pt.options.queueTimeoutMs;
-    const w: Waiter<Tasklet> = {
-      since: pt.shm.nowMs(),
-      done: false,
-      settle(t, err) {
-        clearTimeout(timer);
-        if (err) reject(err);
-        else resolve(t!);
-      },
-    };
-    const timer = setTimeout(() => {
-      if (w.done) return;
-      w.done = true;
-      sp.waiting--;
-      pt.publishQueue(sp);
-      reject(
-        new PoolError(
-          PoolErrorCode.QUEUE_TIMEOUT,
-          `no connection to ${sp.settings.name} within ${timeoutMs} ms (${sp.settings.maxConnections} max, all busy)`,
-        ),
-      );
-    }, timeoutMs);
-    sp.queue.push(w);
-    sp.waiting++;
+  const timeoutMs = pt.options.queueTimeoutMs;
+  const w: Waiter<Tasklet> = {
+    since: pt.shm.nowMs(),
+    done: false,
+    settle(t, err) {
+      clearTimeout(timer);
+      queueMicrotask(() => cb(t, err));
+    },
+  };
+  const timer = setTimeout(() => {
+    if (w.done) return;
+    w.done = true;
+    sp.waiting--;
     pt.publishQueue(sp);
-    kick(pt, sp);
-  });
+    cb(
+      null,
+      new PoolError(
+        PoolErrorCode.QUEUE_TIMEOUT,
+        `no connection to ${sp.settings.name} within ${timeoutMs} ms (${sp.settings.maxConnections} max, all busy)`,
+      ),
+    );
+  }, timeoutMs);
+  sp.queue.push(w);
+  sp.waiting++;
+  pt.publishQueue(sp);
+  kick(pt, sp);
 }
 
-export function acquire(pt: PoolThread, server: number, retryable: boolean): Tasklet | Promise<Tasklet> {
-  return tryAcquire(pt, server, retryable) ?? acquireSlow(pt, server);
+/** A connection now (own idle list), or `cb` later (queued). Throws when the server cannot take requests. */
+export function acquire(
+  pt: PoolThread,
+  server: number,
+  retryable: boolean,
+  cb: LeaseCallback,
+): Tasklet | null {
+  const t = tryAcquire(pt, server, retryable);
+  if (t === null) acquireSlow(pt, server, cb);
+  return t;
 }
 
 /** Connections on their way to this thread's queue: being opened or being handed over. */
@@ -150,18 +166,14 @@ export function serveWaiter(pt: PoolThread, sp: ServerPool, t: Tasklet): boolean
  * Opens a connection (its capacity already reserved). It goes to this thread's queue, or, with
  * `forOne`, to that one caller only (a retry that must not meet a kept connection).
  */
-function openNew(
-  pt: PoolThread,
-  sp: ServerPool,
-  forOne?: (t: Tasklet | null, err: Error | null) => void,
-): void {
+function openNew(pt: PoolThread, sp: ServerPool, forOne?: LeaseCallback): void {
   const { slots, counters } = pt.shm;
   const slot = slots.allocSlot(pt.thread, sp.index);
   if (slot < 0) {
     // more connections than slots: configuration leaves headroom, so this is a bug to surface
     counters.release(sp.index);
     const err = new PoolError(PoolErrorCode.QUEUE_FULL, 'no free connection slot');
-    if (forOne) forOne(null, err);
+    if (forOne) queueMicrotask(() => forOne(null, err));
     else failOldest(sp, pt, err);
     return;
   }
@@ -206,23 +218,21 @@ export function openReserved(pt: PoolThread, sp: ServerPool): void {
  * Makes room by closing one of this thread's idle connections; at capacity with none, it waits
  * in the queue like any request.
  */
-export function acquireFresh(pt: PoolThread, server: number): Promise<Tasklet> {
+export function acquireFresh(pt: PoolThread, server: number, cb: LeaseCallback): void {
   const sp = usable(pt, server);
   const { counters } = pt.shm;
-  return new Promise((resolve, reject) => {
-    const open = () => {
-      if (!counters.tryReserve(server)) return false;
-      openNew(pt, sp, (t, err) => (err ? reject(err) : resolve(t!)));
-      return true;
-    };
+  const open = () => {
+    if (!counters.tryReserve(server)) return false;
+    openNew(pt, sp, cb);
+    return true;
+  };
+  if (open()) return;
+  const slot = popOwn(pt, sp, true);
+  if (slot >= 0) {
+    pt.tasklets.get(slot)?.conn.destroy();
     if (open()) return;
-    const slot = popOwn(pt, sp, true);
-    if (slot >= 0) {
-      pt.tasklets.get(slot)?.conn.destroy();
-      if (open()) return;
-    }
-    acquireSlow(pt, server).then(resolve, reject);
-  });
+  }
+  acquireSlow(pt, server, cb);
 }
 
 function askForCapacity(pt: PoolThread, sp: ServerPool): void {

@@ -10,7 +10,7 @@
 import { BackendError, BackendErrorCode } from '../errors.ts';
 import type { FcgiRequestHandle, FcgiResponseHandler } from '../fcgi/connection.ts';
 import type { NameValueInput } from '../fcgi/name-value.ts';
-import { acquire, acquireFresh, release } from './acquire.ts';
+import { acquire, acquireFresh, type LeaseCallback, release } from './acquire.ts';
 import { type PoolThread, RECYCLE_WINDOW_MS } from './pool-thread.ts';
 import type { Tasklet } from './tasklet.ts';
 
@@ -85,21 +85,19 @@ function attempt(
   unsent: number,
   fresh = false,
 ): void {
-  let lease: Tasklet | Promise<Tasklet>;
+  const leased: LeaseCallback = (t, err) => {
+    if (t !== null) send(pt, t, opts, handler, tries, unsent);
+    else handler.onError(err as Error);
+  };
+  let now: Tasklet | null = null;
   try {
-    lease = fresh ? acquireFresh(pt, opts.server) : acquire(pt, opts.server, opts.retryable);
+    if (fresh) acquireFresh(pt, opts.server, leased);
+    else now = acquire(pt, opts.server, opts.retryable, leased);
   } catch (err) {
     handler.onError(err as Error);
     return;
   }
-  if (lease instanceof Promise) {
-    lease.then(
-      (t) => send(pt, t, opts, handler, tries, unsent),
-      (err: Error) => handler.onError(err),
-    );
-  } else {
-    send(pt, lease, opts, handler, tries, unsent);
-  }
+  if (now !== null) send(pt, now, opts, handler, tries, unsent);
 }
 
 function send(
