@@ -104,7 +104,7 @@ export async function startGateway(pt: PoolThread, opts: GatewayOptions, log: Lo
       // (their responses say Connection: close), close each keep-alive connection as soon as
       // it is idle, and cut whatever is left when the grace period ends.
       g.closing = true;
-      return new Promise((resolve) => {
+      const closing = new Promise<void>((resolve) => {
         const closeIdle = () => (opts.fastFront ? front.closeIdle() : server.closeIdleConnections());
         const sweep = setInterval(closeIdle, 50);
         const timer = setTimeout(() => {
@@ -125,6 +125,8 @@ export async function startGateway(pt: PoolThread, opts: GatewayOptions, log: Lo
           closeIdle();
         }
       });
+      // the access lines of the last requests, before the caller flushes the logger
+      return closing.then(() => g.accessLog?.flush());
     },
   };
 }

@@ -29,17 +29,25 @@ test('an access line reads as the line pino writes for the same fields', async (
     server: 'php:9000',
     why: 'the backend said "no"\n',
   };
-  new AccessLog(log).write(entry);
+  const access = new AccessLog(log);
+  access.write(entry);
+  access.flush();
   log.info(entry, 'request');
-  new AccessLog(log.child({ component: 'gateway' })).write({ ...entry, server: undefined, why: undefined });
+  // lines are handed over once per event-loop turn
+  const child = new AccessLog(log.child({ component: 'gateway' }));
+  child.write({ ...entry, server: undefined, why: undefined });
+  child.write({ ...entry, reqId: 'r-2' });
+  assert.equal(raw.length, 2);
   await new Promise((r) => setImmediate(r));
-  assert.equal(raw.length, 3);
-  const [ours, pinos, child] = raw.map((l) => JSON.parse(l) as Record<string, unknown>);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(raw.length, 4);
+  const [ours, pinos, fromChild, second] = raw.map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.ok(typeof ours.time === 'string' && !Number.isNaN(Date.parse(ours.time)));
   delete ours.time;
   delete pinos.time;
   assert.deepEqual(ours, pinos);
   assert.deepEqual(Object.keys(ours), Object.keys(pinos), 'same field order');
-  assert.equal(child.component, 'gateway');
-  assert.equal('server' in child || 'why' in child, false);
+  assert.equal(fromChild.component, 'gateway');
+  assert.equal('server' in fromChild || 'why' in fromChild, false);
+  assert.equal(second.reqId, 'r-2');
 });
