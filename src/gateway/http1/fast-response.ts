@@ -45,6 +45,7 @@ export interface ResponseSink {
 const COPY_MAX = 16 * 1024;
 const CRLF = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
+const EMPTY = Buffer.alloc(0);
 
 let dateSecond = -1;
 let dateLine = '';
@@ -87,10 +88,6 @@ export class FastResponse implements GatewayResponse {
     this.#sink = sink;
     this.#headRequest = headRequest;
     this.#keepAlive = keepAlive;
-  }
-
-  get finished(): boolean {
-    return this.#finished;
   }
 
   on(event: 'close' | 'drain', listener: () => void): this {
@@ -293,5 +290,3 @@ export class FastResponse implements GatewayResponse {
     return `${out}\r\n`;
   }
 }
-
-const EMPTY = Buffer.alloc(0);
