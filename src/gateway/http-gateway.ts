@@ -10,7 +10,7 @@
 
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import type { Logger } from 'pino';
 import type { PoolThread } from '../pool/pool-thread.ts';
 import type { DataPlane } from '../worker/worker-main.ts';
@@ -74,30 +74,34 @@ export async function startGateway(pt: PoolThread, opts: GatewayOptions, log: Lo
     handle(g, req, res, true),
   );
   server.keepAliveTimeout = opts.keepAliveTimeoutMs;
-  // Requests without a body go through the gateway's own HTTP/1.1 front; node:http (the
-  // server above, which does not listen) takes the connections that bring anything else.
-  const front = new Http1Front({
-    maxHeaderBytes: app.maxHeaderBytes,
-    keepAliveTimeoutMs: opts.keepAliveTimeoutMs,
-    headersTimeoutMs: opts.headersTimeoutMs,
-    fallback: server,
-    handle: (req, res) => {
-      const mapped = g.mapper.map(req);
-      // static files are served by node:http's response (streams, ranges)
-      if ('error' in mapped && mapped.error === 'not-script' && g.staticFiles !== null) return false;
-      handle(g, req, res, false, mapped);
-      return true;
-    },
-  });
-  const listener = opts.fastFront ? front.server : server;
+  const listener: Listener = opts.fastFront
+    ? // Requests without a body go through the gateway's own HTTP/1.1 front; node:http (the
+      // server above, which does not listen) takes the connections that bring anything else.
+      new Http1Front({
+        maxHeaderBytes: app.maxHeaderBytes,
+        keepAliveTimeoutMs: opts.keepAliveTimeoutMs,
+        headersTimeoutMs: opts.headersTimeoutMs,
+        fallback: server,
+        handle: (req, res) => {
+          const mapped = g.mapper.map(req);
+          // static files are served by node:http's response (streams, ranges)
+          if ('error' in mapped && servesStatic(g, mapped)) return false;
+          handle(g, req, res, false, mapped);
+          return true;
+        },
+      })
+    : nodeListener(server);
   await new Promise<void>((resolve, reject) => {
-    listener.once('error', reject);
-    listener.listen({ host: opts.listen.host, port: opts.listen.port, reusePort: true }, () => {
-      listener.off('error', reject);
+    listener.server.once('error', reject);
+    listener.server.listen({ host: opts.listen.host, port: opts.listen.port, reusePort: true }, () => {
+      listener.server.off('error', reject);
       resolve();
     });
   });
-  log.debug({ address: listener.address() as AddressInfo, fastFront: opts.fastFront }, 'http listener up');
+  log.debug(
+    { address: listener.server.address() as AddressInfo, fastFront: opts.fastFront },
+    'http listener up',
+  );
   return {
     close(graceMs: number): Promise<void> {
       // Ordered like fastify's close: refuse new connections, let in-flight requests finish
@@ -105,30 +109,49 @@ export async function startGateway(pt: PoolThread, opts: GatewayOptions, log: Lo
       // it is idle, and cut whatever is left when the grace period ends.
       g.closing = true;
       const closing = new Promise<void>((resolve) => {
-        const closeIdle = () => (opts.fastFront ? front.closeIdle() : server.closeIdleConnections());
-        const sweep = setInterval(closeIdle, 50);
+        const sweep = setInterval(() => listener.closeIdle(), 50);
         const timer = setTimeout(() => {
           clearInterval(sweep);
-          if (opts.fastFront) front.closeAll();
-          else server.closeAllConnections();
+          listener.closeAll();
           resolve();
         }, graceMs);
         timer.unref();
-        const closed = () => {
+        listener.close(() => {
           clearInterval(sweep);
           clearTimeout(timer);
           resolve();
-        };
-        if (opts.fastFront) front.close(closed);
-        else {
-          server.close(closed);
-          closeIdle();
-        }
+        });
       });
       // the access lines of the last requests, before the caller flushes the logger
       return closing.then(() => g.accessLog?.flush());
     },
   };
+}
+
+/** The HTTP listener of either front, as shutdown sees it. */
+interface Listener {
+  readonly server: Server;
+  /** Stops accepting (and closes idle connections); `onClosed` once every connection is gone. */
+  close(onClosed: () => void): void;
+  closeIdle(): void;
+  closeAll(): void;
+}
+
+function nodeListener(server: http.Server): Listener {
+  return {
+    server,
+    close(onClosed) {
+      server.close(() => onClosed());
+      server.closeIdleConnections();
+    },
+    closeIdle: () => server.closeIdleConnections(),
+    closeAll: () => server.closeAllConnections(),
+  };
+}
+
+/** A path that is no script, served from the local docroot (by node:http's response). */
+function servesStatic(g: Gateway, mapped: MapError): mapped is MapError & { readonly documentUri: string } {
+  return mapped.error === 'not-script' && g.staticFiles !== null && mapped.documentUri !== undefined;
 }
 
 function handle(
@@ -198,9 +221,8 @@ function handle(
   const mapped = premapped ?? g.mapper.map(req);
   if ('error' in mapped) {
     if (
-      mapped.error === 'not-script' &&
+      servesStatic(g, mapped) &&
       g.staticFiles !== null &&
-      mapped.documentUri !== undefined &&
       req instanceof http.IncomingMessage &&
       res instanceof http.ServerResponse
     ) {
