@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import type { ListenAddress } from '../config/address.ts';
 import { MAX_NV_PAIR_LENGTH } from '../fcgi/constants.ts';
+import { pairSize, utf8Length } from '../fcgi/name-value.ts';
 import { resolveClient, TrustedProxies, unmapIPv4 } from './forwarded.ts';
 import type { ScriptPath } from './script-path.ts';
 import { splitRequestTarget } from './script-path.ts';
@@ -107,7 +108,7 @@ export function createParamsBuilder(app: ParamsAppConfig, server: ParamsServerIn
   let staticBytes = 0;
   let staticLargest = 0;
   const addStatic = (name: string, value: string) => {
-    const size = pairSize(Buffer.byteLength(name), Buffer.byteLength(value));
+    const size = pairSize(utf8Length(name), utf8Length(value));
     staticPairs.push([name, value]);
     staticBytes += size;
     staticLargest = Math.max(staticLargest, size);
@@ -171,7 +172,7 @@ export function createParamsBuilder(app: ParamsAppConfig, server: ParamsServerIn
         if (utf8 === undefined)
           return { ok: false, status: 400, reason: `header ${raw[i]} is not valid UTF-8` };
         value = utf8;
-        valueBytes = Buffer.byteLength(value);
+        valueBytes = utf8Length(value);
       }
       if (name === CONTENT_TYPE) {
         contentType ??= value; // as Node does: a repeated Content-Type is ignored
@@ -192,14 +193,14 @@ export function createParamsBuilder(app: ParamsAppConfig, server: ParamsServerIn
         // §5.3), except Cookie, whose own separator is "; " (RFC 6265 §5.4).
         const prev = params[at];
         const sep = name === HTTP_COOKIE ? '; ' : ', ';
-        const prevBytes = Buffer.byteLength(prev[1]);
+        const prevBytes = utf8Length(prev[1]);
         const size = pairSize(name.length, prevBytes + sep.length + valueBytes);
         bytes += size - pairSize(name.length, prevBytes);
         if (size > largest) largest = size;
         prev[1] = prev[1] + sep + value;
       }
     }
-    if (contentType !== undefined) add(CONTENT_TYPE, contentType, Buffer.byteLength(contentType));
+    if (contentType !== undefined) add(CONTENT_TYPE, contentType, utf8Length(contentType));
 
     // ---- the request line and the connection ------------------------------------------
     let url = req.url ?? '/';
@@ -223,15 +224,15 @@ export function createParamsBuilder(app: ParamsAppConfig, server: ParamsServerIn
 
     const method = req.method ?? 'GET';
     add('REQUEST_METHOD', method, method.length);
-    add('REQUEST_URI', requestUri, Buffer.byteLength(requestUri));
-    add('QUERY_STRING', query, Buffer.byteLength(query));
-    add('SCRIPT_NAME', script.scriptName, Buffer.byteLength(script.scriptName));
-    add('SCRIPT_FILENAME', script.scriptFilename, Buffer.byteLength(script.scriptFilename));
-    add('DOCUMENT_URI', script.documentUri, Buffer.byteLength(script.documentUri));
+    add('REQUEST_URI', requestUri, utf8Length(requestUri));
+    add('QUERY_STRING', query, utf8Length(query));
+    add('SCRIPT_NAME', script.scriptName, utf8Length(script.scriptName));
+    add('SCRIPT_FILENAME', script.scriptFilename, utf8Length(script.scriptFilename));
+    add('DOCUMENT_URI', script.documentUri, utf8Length(script.documentUri));
     if (script.pathInfo !== '') {
       const translated = docrootPrefix + script.pathInfo;
-      add('PATH_INFO', script.pathInfo, Buffer.byteLength(script.pathInfo));
-      add('PATH_TRANSLATED', translated, Buffer.byteLength(translated));
+      add('PATH_INFO', script.pathInfo, utf8Length(script.pathInfo));
+      add('PATH_TRANSLATED', translated, utf8Length(translated));
     }
     const protocol = `HTTP/${req.httpVersion}`;
     add('SERVER_PROTOCOL', protocol, protocol.length);
@@ -301,11 +302,6 @@ export function translateHeaderName(raw: string): string | null {
     else return null;
   }
   return raw.length === 0 ? null : out;
-}
-
-/** FastCGI name-value encoding: a 1-byte length up to 127, else 4 bytes. */
-function pairSize(nameBytes: number, valueBytes: number): number {
-  return (nameBytes > 127 ? 4 : 1) + (valueBytes > 127 ? 4 : 1) + nameBytes + valueBytes;
 }
 
 /**
