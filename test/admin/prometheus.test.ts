@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildAdmin } from '../../src/admin/admin-server.ts';
-import { FcgiResponder } from '../../src/fcgi/responder.ts';
+import type { FcgiResponder } from '../../src/fcgi/responder.ts';
 import type { PoolRuntime } from '../../src/pool/pool-runtime.ts';
-import { getParams, run, startTestPool } from '../helpers/pool.ts';
+import { idleClosingPool, loadThenIdle } from '../helpers/pool.ts';
 import { type Prometheus, startPrometheus } from './prometheus.ts';
 
 interface Side {
@@ -20,14 +20,7 @@ interface Side {
 }
 
 async function startSide(fastPath: boolean): Promise<Side> {
-  const responder = new FcgiResponder({ closeIdleAfterMs: 150 });
-  const { host, port } = await responder.listen(0, '127.0.0.1');
-  const pool = await startTestPool({
-    threads: 2,
-    maxConnections: 4,
-    fastPath,
-    address: { kind: 'tcp', host, port },
-  });
+  const { responder, pool } = await idleClosingPool(fastPath);
   const admin = buildAdmin({ runtime: pool });
   await admin.listen({ host: '127.0.0.1', port: 0 });
   const addr = admin.server.address();
@@ -44,15 +37,7 @@ async function stopSide(side: Side | undefined): Promise<void> {
 
 /** `requests` requests over both threads, then waits until the backend closed every idle connection. */
 async function load(side: Side, requests: number): Promise<void> {
-  await Promise.all(
-    [0, 1, 0, 1].map(async (thread) => {
-      for (let i = 0; i < requests / 4; i++) await run(side.pool, thread, getParams('/bytes?n=100000'));
-    }),
-  );
-  for (let i = 0; i < 250 && side.pool.shm.counters.curConns(0) > 0; i++) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.equal(side.pool.shm.counters.curConns(0), 0, 'the backend closed the idle connections');
+  assert.ok(await loadThenIdle(side.pool, requests), 'the backend closed the idle connections');
 }
 
 /** What the pool's own counters say now (all threads). */

@@ -103,7 +103,8 @@ type Unary<Req, Res> = (
   opts: CallOptions,
   cb: (e: ServiceError | null, r?: Res) => void,
 ) => unknown;
-const UNARY = [
+/** The unary RPCs of PoolControl (WatchIdle is the one stream). */
+export const UNARY = [
   'ListServers',
   'AddServer',
   'RemoveServer',

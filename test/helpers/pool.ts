@@ -2,6 +2,7 @@
 // pool tests, and runs FastCGI requests on a chosen thread through the control API.
 import type { TestContext } from 'node:test';
 import type { BackendAddress } from '../../src/config/address.ts';
+import { FcgiResponder } from '../../src/fcgi/responder.ts';
 import { PoolRuntime } from '../../src/pool/pool-runtime.ts';
 import type { ServerSettings } from '../../src/pool/server-pool.ts';
 import type { ExecuteResult } from '../../src/worker/messages.ts';
@@ -119,4 +120,37 @@ export function responderConnection(r: ExecuteResult): number {
   const m = /X-Fcgi-Connection-Id: (\d+)/i.exec(Buffer.from(r.stdout).toString('latin1'));
   if (!m) throw new Error(`no connection id in ${Buffer.from(r.stdout).toString('utf8').slice(0, 200)}`);
   return Number(m[1]);
+}
+
+/**
+ * The USR1 scene: 2 threads and 4 connections on the embedded responder, which closes
+ * connections idle for 150 ms, so every connection left idle brings one EOF wake-up.
+ */
+export async function idleClosingPool(
+  fastPath: boolean,
+): Promise<{ responder: FcgiResponder; pool: PoolRuntime }> {
+  const responder = new FcgiResponder({ closeIdleAfterMs: 150 });
+  const { host, port } = await responder.listen(0, '127.0.0.1');
+  const pool = await startTestPool({
+    threads: 2,
+    maxConnections: 4,
+    fastPath,
+    address: { kind: 'tcp', host, port },
+  });
+  return { responder, pool };
+}
+
+/**
+ * `requests` requests of 100 kB spread over both threads, then waits (5 s at most) until the
+ * backend has closed every connection left idle; returns whether it did.
+ */
+export async function loadThenIdle(pool: PoolRuntime, requests: number): Promise<boolean> {
+  await Promise.all(
+    [0, 1, 0, 1].map(async (thread) => {
+      for (let i = 0; i < requests / 4; i++) await run(pool, thread, getParams('/bytes?n=100000'));
+    }),
+  );
+  for (let i = 0; i < 250 && pool.shm.counters.curConns(0) > 0; i++)
+    await new Promise((r) => setTimeout(r, 20));
+  return pool.shm.counters.curConns(0) === 0;
 }

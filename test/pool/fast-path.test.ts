@@ -1,30 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FcgiResponder } from '../../src/fcgi/responder.ts';
 import { StatsReader } from '../../src/shm/stats-reader.ts';
-import { getParams, run, startTestPool } from '../helpers/pool.ts';
+import { idleClosingPool, loadThenIdle } from '../helpers/pool.ts';
 
 async function load(fastPath: boolean) {
   // the backend closes connections idle for 150 ms: those EOFs are the idle wake-ups
-  const responder = new FcgiResponder({ closeIdleAfterMs: 150 });
-  const { host, port } = await responder.listen(0, '127.0.0.1');
-  const pool = await startTestPool({
-    threads: 2,
-    maxConnections: 4,
-    fastPath,
-    address: { kind: 'tcp', host, port },
-  });
+  const { responder, pool } = await idleClosingPool(fastPath);
   const stats = new StatsReader(pool.shm);
   const requests = 200;
-  await Promise.all(
-    [0, 1, 0, 1].map(async (thread) => {
-      for (let i = 0; i < requests / 4; i++) await run(pool, thread, getParams('/bytes?n=100000'));
-    }),
-  );
+  await loadThenIdle(pool, requests);
   const opened = pool.shm.counters.opened(0);
-  // wait until the backend closed every idle connection and the pool noticed
-  for (let i = 0; i < 100 && pool.shm.counters.curConns(0) > 0; i++)
-    await new Promise((r) => setTimeout(r, 20));
   const snap = stats.snapshot();
   const closed = opened - pool.shm.counters.curConns(0);
   await pool.stop(2000);
