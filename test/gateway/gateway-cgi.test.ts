@@ -3,7 +3,6 @@
 // NUL and CR/LF, header aliasing, httpoxy, PHP_VALUE from a client, oversized params).
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SERVER_SOFTWARE } from '../../src/gateway/cgi-params.ts';
@@ -55,44 +54,21 @@ after(async () => {
 describe('every CGI variable reaches PHP as nginx fastcgi_params would set it', () => {
   test('a POST with PATH_INFO, a query, a body and headers', async () => {
     const localPort = await freePort();
-    const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request({
-        host: '127.0.0.1',
-        port: plain.port,
-        localPort,
-        method: 'POST',
-        path: '/echo.php/extra/p%20ath?a=1&b=%20x',
-        agent: false,
-        headers: [
-          'Host',
-          `127.0.0.1:${plain.port}`,
-          'Content-Type',
-          'text/plain',
-          'X-Custom',
-          'v',
-          'Cookie',
-          'a=1',
-          'Cookie',
-          'b=2',
-          'Accept-Language',
-          'fr',
-          'X-Forced',
-          'from-client',
-        ],
-      });
-      req.on('error', reject);
-      req.on('response', (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          body += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
-      req.end('hello');
+    const reply = await send(plain.port, '/echo.php/extra/p%20ath?a=1&b=%20x', {
+      method: 'POST',
+      localPort,
+      headers: [
+        ['Content-Type', 'text/plain'],
+        ['X-Custom', 'v'],
+        ['Cookie', 'a=1'],
+        ['Cookie', 'b=2'],
+        ['Accept-Language', 'fr'],
+        ['X-Forced', 'from-client'],
+      ],
+      body: 'hello',
     });
     assert.equal(reply.status, 200);
-    const { params, bodyLength } = JSON.parse(reply.body) as {
+    const { params, bodyLength } = JSON.parse(reply.body.toString('utf8')) as {
       params: Record<string, string>;
       bodyLength: number;
     };

@@ -44,6 +44,8 @@ export interface SendOptions {
   /** Send the body with Transfer-Encoding: chunked, in pieces of this size. */
   chunked?: number;
   agent?: http.Agent | false;
+  /** The client's port (to find it again in REMOTE_PORT). */
+  localPort?: number;
 }
 
 /** One request; resolves with the whole response, rejects if the response is cut off. */
@@ -59,6 +61,7 @@ export function send(port: number, path: string, opts: SendOptions = {}): Promis
       method: opts.method ?? 'GET',
       headers,
       agent: opts.agent ?? false,
+      ...(opts.localPort !== undefined ? { localPort: opts.localPort } : {}),
     });
     req.on('error', reject);
     req.on('response', (res) => {
