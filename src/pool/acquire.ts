@@ -107,18 +107,6 @@ export function acquireSlow(pt: PoolThread, server: number, cb: LeaseCallback): 
   kick(pt, sp);
 }
 
-/** A connection now (own idle list), or `cb` later (queued). Throws when the server cannot take requests. */
-export function acquire(
-  pt: PoolThread,
-  server: number,
-  retryable: boolean,
-  cb: LeaseCallback,
-): Tasklet | null {
-  const t = tryAcquire(pt, server, retryable);
-  if (t === null) acquireSlow(pt, server, cb);
-  return t;
-}
-
 /** Connections on their way to this thread's queue: being opened or being handed over. */
 function inbound(sp: ServerPool): number {
   return sp.opening + sp.adopting;

@@ -10,7 +10,7 @@
 import { BackendError, BackendErrorCode } from '../errors.ts';
 import type { FcgiRequestHandle, FcgiResponseHandler } from '../fcgi/connection.ts';
 import type { NameValueInput } from '../fcgi/name-value.ts';
-import { acquire, acquireFresh, type LeaseCallback, release } from './acquire.ts';
+import { acquireFresh, acquireSlow, type LeaseCallback, release, tryAcquire } from './acquire.ts';
 import { type PoolThread, RECYCLE_WINDOW_MS } from './pool-thread.ts';
 import type { Tasklet } from './tasklet.ts';
 
@@ -85,14 +85,18 @@ function attempt(
   unsent: number,
   fresh = false,
 ): void {
-  const leased: LeaseCallback = (t, err) => {
-    if (t !== null) send(pt, t, opts, handler, tries, unsent);
-    else handler.onError(err as Error);
-  };
   let now: Tasklet | null = null;
   try {
-    if (fresh) acquireFresh(pt, opts.server, leased);
-    else now = acquire(pt, opts.server, opts.retryable, leased);
+    // the hot path (an idle connection of this thread) makes no callback
+    if (!fresh) now = tryAcquire(pt, opts.server, opts.retryable);
+    if (now === null) {
+      const leased: LeaseCallback = (t, err) => {
+        if (t !== null) send(pt, t, opts, handler, tries, unsent);
+        else handler.onError(err as Error);
+      };
+      if (fresh) acquireFresh(pt, opts.server, leased);
+      else acquireSlow(pt, opts.server, leased);
+    }
   } catch (err) {
     handler.onError(err as Error);
     return;
