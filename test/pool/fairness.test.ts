@@ -51,9 +51,10 @@ describe('threads at their share keep their connections', () => {
     await Promise.all([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1].map(client));
     const [server] = pool.stats.snapshot().servers;
     // a push only evens out the share (2 each): a few at the start, not one per queued request
-    // (each a hand-off of the socket between threads); it was about 1 in 12 requests before
+    // (each a hand-off of the socket between threads). Measured: 1-7 on a quiet machine, up to
+    // 24 beside other tests; without the rule 128-174
     assert.equal(requests, 300);
-    assert.ok(server.pushed <= 15, `${server.pushed} pushes for ${requests} requests`);
+    assert.ok(server.pushed <= 50, `${server.pushed} pushes for ${requests} requests`);
   });
 });
 
