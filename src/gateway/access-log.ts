@@ -3,8 +3,8 @@
 // destination, so lines interleave and flush together. It is built here rather than through
 // logger.info() because it is written once per request: pino's generic path (child bindings,
 // redaction, serializers) was 9 % of a worker's CPU under load (perf, DESIGN.md §8), and an
-// access line has fixed fields with no secrets in them to redact. Lines are handed over once
-// per event-loop turn, so an access line may follow a warning logged later in the same turn.
+// access line has fixed fields with no secrets in them to redact. A worker's destination
+// batches lines (logger.ts), so a line costs no system call of its own.
 
 import pino, { type Logger } from 'pino';
 
@@ -41,13 +41,6 @@ export class AccessLog {
   readonly #out: Destination;
   /** `,"pid":1,"hostname":"h","thread":1` and any child bindings of the logger. */
   readonly #bindings: string;
-  /**
-   * Lines of this event-loop turn, handed over in one write: pino's destination measures its
-   * whole pending buffer on every write (Buffer.byteLength of a growing string), which per line
-   * cost 6-8 % of the throughput (wrk A/B with the access log off).
-   */
-  #pending = '';
-  #scheduled = false;
 
   constructor(log: Logger) {
     // pino keeps both on the logger: its destination, and its bindings already serialised
@@ -64,22 +57,6 @@ export class AccessLog {
     if (e.remote !== undefined) line += `,"remote":${JSON.stringify(e.remote)}`;
     if (e.server !== undefined) line += `,"server":${JSON.stringify(e.server)}`;
     if (e.why !== undefined) line += `,"why":${JSON.stringify(e.why)}`;
-    this.#pending += `${line},"msg":"request"}\n`;
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(this.#flush);
-    }
-  }
-
-  /** Hands the lines written so far to the destination (also done once per event-loop turn). */
-  readonly #flush = (): void => {
-    this.#scheduled = false;
-    const lines = this.#pending;
-    this.#pending = '';
-    if (lines !== '') this.#out.write(lines);
-  };
-
-  flush(): void {
-    this.#flush();
+    this.#out.write(`${line},"msg":"request"}\n`);
   }
 }

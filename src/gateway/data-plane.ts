@@ -6,14 +6,17 @@ import type { DataPlane } from '../worker/worker-main.ts';
 import type { GatewayOptions } from './gateway-options.ts';
 import { startGateway } from './http-gateway.ts';
 
+/** The longest a worker's log line waits to be written. */
+const LOG_BATCH_MS = 100;
+
 export function startDataPlane(pt: PoolThread, options: unknown): Promise<DataPlane> {
   const opts = options as GatewayOptions;
-  // asynchronous: an access-log line per request must not cost a write system call of its own
-  const log = createLogger({ level: opts.logLevel, sync: false });
+  // batched: an access-log line per request must not cost a write system call of its own
+  const log = createLogger({ level: opts.logLevel, batchMs: LOG_BATCH_MS });
   return startGateway(pt, opts, log).then((plane) => ({
     async close(graceMs: number) {
       await plane.close(graceMs);
-      // the last access-log lines are still in the asynchronous buffer
+      // the last access-log lines are still in the batch
       await new Promise<void>((resolve) => log.flush(() => resolve()));
     },
   }));

@@ -108,7 +108,7 @@ export async function startGateway(pt: PoolThread, opts: GatewayOptions, log: Lo
       // (their responses say Connection: close), close each keep-alive connection as soon as
       // it is idle, and cut whatever is left when the grace period ends.
       g.closing = true;
-      const closing = new Promise<void>((resolve) => {
+      return new Promise<void>((resolve) => {
         const sweep = setInterval(() => listener.closeIdle(), 50);
         const timer = setTimeout(() => {
           clearInterval(sweep);
@@ -122,8 +122,6 @@ export async function startGateway(pt: PoolThread, opts: GatewayOptions, log: Lo
           resolve();
         });
       });
-      // the access lines of the last requests, before the caller flushes the logger
-      return closing.then(() => g.accessLog?.flush());
     },
   };
 }

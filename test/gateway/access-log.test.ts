@@ -31,14 +31,10 @@ test('an access line reads as the line pino writes for the same fields', async (
   };
   const access = new AccessLog(log);
   access.write(entry);
-  access.flush();
   log.info(entry, 'request');
-  // lines are handed over once per event-loop turn
   const child = new AccessLog(log.child({ component: 'gateway' }));
   child.write({ ...entry, server: undefined, why: undefined });
   child.write({ ...entry, reqId: 'r-2' });
-  assert.equal(raw.length, 2);
-  await new Promise((r) => setImmediate(r));
   await new Promise((r) => setImmediate(r));
   assert.equal(raw.length, 4);
   const [ours, pinos, fromChild, second] = raw.map((l) => JSON.parse(l) as Record<string, unknown>);
