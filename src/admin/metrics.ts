@@ -232,6 +232,32 @@ export function buildMetrics(opts: MetricsOptions): AdminMetrics {
     },
   );
 
+  // ---- client connections ----
+  f.gauge(
+    'fcgipool_http_connections',
+    'Client (HTTP) connections open on each worker thread.',
+    ['thread'],
+    (put, snap) => {
+      for (const t of snap.threads) put({ thread: thread(t.thread) }, t.clients);
+    },
+  );
+  f.counter(
+    'fcgipool_http_connections_accepted_total',
+    "Client connections each worker thread's listener accepted.",
+    ['thread'],
+    (put, snap) => {
+      for (const t of snap.threads) put({ thread: thread(t.thread) }, t.clientsAccepted);
+    },
+  );
+  f.counter(
+    'fcgipool_http_connections_moved_total',
+    'Client connections a worker thread accepted and moved to a thread holding fewer (the kernel spreads them unevenly).',
+    ['thread'],
+    (put, snap) => {
+      for (const t of snap.threads) put({ thread: thread(t.thread) }, t.clientsMoved);
+    },
+  );
+
   // ---- threads and process ----
   f.gauge(
     'fcgipool_event_loop_utilization_ratio',

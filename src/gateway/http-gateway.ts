@@ -10,12 +10,13 @@
 
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo, Server } from 'node:net';
+import net, { type AddressInfo, type Server } from 'node:net';
 import type { Logger } from 'pino';
 import type { PoolThread } from '../pool/pool-thread.ts';
 import type { DataPlane } from '../worker/worker-main.ts';
 import { AccessLog } from './access-log.ts';
 import { hasBody, readBody } from './body.ts';
+import { ClientBalancer } from './client-balance.ts';
 import { errorReply } from './errors-page.ts';
 import { type ProxyContext, proxyRequest } from './fcgi-proxy.ts';
 import type { GatewayOptions } from './gateway-options.ts';
@@ -74,6 +75,8 @@ export async function startGateway(pt: PoolThread, opts: GatewayOptions, log: Lo
     handle(g, req, res, true),
   );
   server.keepAliveTimeout = opts.keepAliveTimeoutMs;
+  // accepted connections go to the thread balancer first, and come back to serve() if they stay
+  const accept = (socket: net.Socket) => balancer.accepted(socket);
   const listener: Listener = opts.fastFront
     ? // Requests without a body go through the gateway's own HTTP/1.1 front; node:http (the
       // server above, which does not listen) takes the connections that bring anything else.
@@ -82,6 +85,7 @@ export async function startGateway(pt: PoolThread, opts: GatewayOptions, log: Lo
         keepAliveTimeoutMs: opts.keepAliveTimeoutMs,
         headersTimeoutMs: opts.headersTimeoutMs,
         fallback: server,
+        accept,
         handle: (req, res) => {
           const mapped = g.mapper.map(req);
           // static files are served by node:http's response (streams, ranges)
@@ -90,7 +94,8 @@ export async function startGateway(pt: PoolThread, opts: GatewayOptions, log: Lo
           return true;
         },
       })
-    : nodeListener(server);
+    : nodeListener(server, accept);
+  const balancer = new ClientBalancer(pt, (socket) => listener.serve(socket));
   await new Promise<void>((resolve, reject) => {
     listener.server.once('error', reject);
     listener.server.listen({ host: opts.listen.host, port: opts.listen.port, reusePort: true }, () => {
@@ -108,6 +113,7 @@ export async function startGateway(pt: PoolThread, opts: GatewayOptions, log: Lo
       // (their responses say Connection: close), close each keep-alive connection as soon as
       // it is idle, and cut whatever is left when the grace period ends.
       g.closing = true;
+      balancer.closing = true;
       return new Promise<void>((resolve) => {
         const sweep = setInterval(() => listener.closeIdle(), 50);
         const timer = setTimeout(() => {
@@ -116,11 +122,13 @@ export async function startGateway(pt: PoolThread, opts: GatewayOptions, log: Lo
           resolve();
         }, graceMs);
         timer.unref();
-        listener.close(() => {
-          clearInterval(sweep);
-          clearTimeout(timer);
-          resolve();
-        });
+        listener.close(() =>
+          balancer.drained(() => {
+            clearInterval(sweep);
+            clearTimeout(timer);
+            resolve();
+          }),
+        );
       });
     },
   };
@@ -129,17 +137,28 @@ export async function startGateway(pt: PoolThread, opts: GatewayOptions, log: Lo
 /** The HTTP listener of either front, as shutdown sees it. */
 interface Listener {
   readonly server: Server;
+  /** Serves a connection accepted paused (or moved here from another thread). */
+  serve(socket: net.Socket): void;
   /** Stops accepting (and closes idle connections); `onClosed` once every connection is gone. */
   close(onClosed: () => void): void;
   closeIdle(): void;
   closeAll(): void;
 }
 
-function nodeListener(server: http.Server): Listener {
+/** node:http serving the connections of a plain listener, as the fast front hands them over. */
+function nodeListener(server: http.Server, accept: (socket: net.Socket) => void): Listener {
+  const listener = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, accept);
+  // node:http tracks its connections' timeouts from its own 'listening' event
+  listener.once('listening', () => server.emit('listening'));
   return {
-    server,
+    server: listener,
+    serve(socket) {
+      server.emit('connection', socket);
+      socket.resume();
+    },
     close(onClosed) {
-      server.close(() => onClosed());
+      // node:http's connections end with the listener's close callback only once they are gone
+      listener.close(() => server.close(() => onClosed()));
       server.closeIdleConnections();
     },
     closeIdle: () => server.closeIdleConnections(),

@@ -12,6 +12,7 @@ import type { WakeKind } from '../fcgi/connection.ts';
 import { LockSite } from '../shm/lock.ts';
 import type { SharedState } from '../shm/shared-state.ts';
 import { ListKind } from '../shm/slots.ts';
+import type { TransferableTcpHandle } from '../worker/handle-transfer.ts';
 import { kick } from './acquire.ts';
 import type { Connector } from './connector.ts';
 import { connectSocket } from './connector.ts';
@@ -66,6 +67,8 @@ export class PoolThread {
   readonly pending = new Map<number, PendingAdopt>();
   /** Ports to the other workers, by thread id (null for this thread or a dead one). */
   readonly peers: Array<MessagePort | null> = [];
+  /** Takes a client connection another thread moved here (set by the HTTP gateway). */
+  clientAdopter: ((handle: TransferableTcpHandle) => void) | null = null;
   closed = false;
 
   constructor(options: PoolThreadOptions) {

@@ -267,6 +267,13 @@ export function onPeerMessage(pt: PoolThread, msg: PeerMessage): void {
     case 'want':
       onWant(pt, msg.server, msg.from);
       return;
+    case 'client': {
+      const handle = msg.handle as TransferableTcpHandle;
+      // no gateway here (a pool without one): the connection cannot be served
+      if (pt.clientAdopter === null) adoptHandle(handle).destroy();
+      else pt.clientAdopter(handle);
+      return;
+    }
     case 'capacity': {
       const sp = pt.servers[msg.server];
       if (msg.reserved) {

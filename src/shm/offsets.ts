@@ -174,6 +174,11 @@ export const ThreadWord = {
   HANDOFF_MS: 5,
   /** Gauge: event-loop utilisation over the last sample period, in millionths (0..1e6). */
   ELU_PPM: 6,
+  /** Gauge: client (HTTP) connections this thread holds open. */
+  CLIENTS: 7,
+  /** Counters: client connections this thread accepted, and those it moved to a less loaded thread. */
+  CLIENTS_ACCEPTED: 8,
+  CLIENTS_MOVED: 9,
   /** First per-server block; each is ThreadServerWord-shaped. */
   SERVERS: LINE_WORDS,
 } as const;

@@ -66,6 +66,10 @@ export interface ThreadSnapshot {
   handoff: HistogramSnapshot;
   /** Event-loop utilisation (0..1) over the thread's last sample period. */
   eventLoopUtilization: number;
+  /** Client connections open on this thread; accepted here; moved away to balance threads. */
+  clients: number;
+  clientsAccepted: number;
+  clientsMoved: number;
   /** Statistics of this thread's lock (this thread as the victim), summed over acquirers. */
   lock: LockStats;
   servers: ThreadServerSnapshot[];
@@ -243,6 +247,9 @@ export class StatsReader {
           L.histBase + t * L.histStride + HistWord.HANDOFF_US,
         ),
         eventLoopUtilization: Atomics.load(i32, tb + ThreadWord.ELU_PPM) / 1e6,
+        clients: Atomics.load(i32, tb + ThreadWord.CLIENTS),
+        clientsAccepted: this.extend(tb + ThreadWord.CLIENTS_ACCEPTED),
+        clientsMoved: this.extend(tb + ThreadWord.CLIENTS_MOVED),
         lock: readLockStats(st, t, this.extend),
         servers: perServer,
       });

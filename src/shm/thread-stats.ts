@@ -106,6 +106,25 @@ export class ThreadStats {
     const ppm = ratio > 0 ? Math.min(1e6, Math.round(ratio * 1e6)) : 0;
     Atomics.store(this.i32, this.at(thread) + ThreadWord.ELU_PPM, ppm);
   }
+  /** A client connection this thread's listener accepted (kept or moved). */
+  clientAccepted(thread: number): void {
+    Atomics.add(this.i32, this.at(thread) + ThreadWord.CLIENTS_ACCEPTED, 1);
+  }
+  /** An accepted client connection this thread moved to a less loaded thread. */
+  clientMoved(thread: number): void {
+    Atomics.add(this.i32, this.at(thread) + ThreadWord.CLIENTS_MOVED, 1);
+  }
+  /** Gauge: a client connection is served on this thread from now on / has closed. */
+  clientOpened(thread: number): void {
+    Atomics.add(this.i32, this.at(thread) + ThreadWord.CLIENTS, 1);
+  }
+  clientClosed(thread: number): void {
+    Atomics.sub(this.i32, this.at(thread) + ThreadWord.CLIENTS, 1);
+  }
+  /** Gauge: client connections `thread` holds open (read by any thread). */
+  clients(thread: number): number {
+    return Atomics.load(this.i32, this.at(thread) + ThreadWord.CLIENTS);
+  }
   /** A takeover attempt by this thread (pull) and its outcome. */
   takeover(thread: number, server: number, outcome: TakeoverOutcome): void {
     Atomics.add(this.i32, this.atServer(thread, server) + ThreadServerWord.TAKEOVER + (outcome & 3), 1);

@@ -14,7 +14,9 @@ export type PeerMessage =
   /** A connection slot of `server` was freed while the receiver has waiters: it may open one. */
   | { t: 'capacity'; server: number; reserved?: boolean }
   /** A thread waiting on a server whose connections cannot move asks for an idle one's capacity. */
-  | { t: 'want'; server: number; from: number };
+  | { t: 'want'; server: number; from: number }
+  /** A client connection moved to a thread holding fewer (listener balancing). */
+  | { t: 'client'; handle: unknown };
 
 /** Main → worker. */
 export type MainToWorker =

@@ -48,6 +48,11 @@ export interface Http1FrontOptions {
   readonly fallback: http.Server;
   /** Answers one request; returns false, having written nothing, to hand it to node:http. */
   readonly handle: (req: FastRequest, res: FastResponse) => boolean;
+  /**
+   * Where an accepted connection goes, not read from yet (the thread balancer); it comes back
+   * to serve() if it stays on this thread. Default: served here.
+   */
+  readonly accept?: (socket: net.Socket) => void;
 }
 
 export class Http1Front {
@@ -63,9 +68,8 @@ export class Http1Front {
     this.keepAliveSeconds = Math.floor(opts.keepAliveTimeoutMs / 1000);
     // allowHalfOpen, as node:http's own listener: a half-closed client is handled in onEnd, and a
     // connection handed over behaves as if node:http had accepted it
-    this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-      this.#connections.add(new Http1Connection(this, socket));
-    });
+    const accept = opts.accept ?? ((socket: net.Socket) => this.serve(socket));
+    this.server = net.createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, accept);
     this.#sweep = setInterval(() => this.#sweepConnections(), SWEEP_MS);
     this.#sweep.unref();
     // node:http tracks its connections' header and request timeouts from its 'listening' event;
@@ -75,6 +79,12 @@ export class Http1Front {
 
   get options(): Http1FrontOptions {
     return this.#opts;
+  }
+
+  /** Serves a connection (accepted paused, or moved here from another thread). */
+  serve(socket: net.Socket): void {
+    this.#connections.add(new Http1Connection(this, socket));
+    socket.resume();
   }
 
   forget(conn: Http1Connection): void {

@@ -1,0 +1,110 @@
+// Client connections spread evenly over the worker threads. Each thread listens on the HTTP
+// port with reusePort and the kernel picks the listener by a hash of the client's address and
+// port: with a few dozen long keep-alive connections (a load balancer, an ingress, a benchmark)
+// one thread often holds half as many again as the other, and its clients then wait longer for
+// the same share of the backend. So, as HAProxy's listeners hand each accepted connection to the
+// least loaded thread, a thread that accepts a connection while holding BALANCE_MARGIN more than
+// the least loaded thread moves it there before reading a byte of it. A move is one hand-off of
+// the TCP handle (~0.1 ms, DESIGN.md §8), once per connection, never per request.
+
+import type net from 'node:net';
+import type { PoolThread } from '../pool/pool-thread.ts';
+import {
+  adoptHandle,
+  detachHandle,
+  handleTransferList,
+  type TransferableTcpHandle,
+} from '../worker/handle-transfer.ts';
+import type { PeerMessage } from '../worker/messages.ts';
+
+/** A connection moves when its thread would hold this many more than the least loaded one. */
+export const BALANCE_MARGIN = 2;
+
+export class ClientBalancer {
+  readonly #pt: PoolThread;
+  /** Serves a connection on this thread (it arrives paused; serve resumes it). */
+  readonly #serve: (socket: net.Socket) => void;
+  /** Set when the listener closes: no more moves, and connections moved here are refused. */
+  closing = false;
+  /** Connections served on this thread now (accepted and kept, or moved here). */
+  #open = 0;
+  #onDrained: (() => void) | null = null;
+
+  constructor(pt: PoolThread, serve: (socket: net.Socket) => void) {
+    this.#pt = pt;
+    this.#serve = serve;
+    pt.clientAdopter = (handle) => this.#adopt(handle);
+  }
+
+  /** A connection this thread's listener accepted, not read from yet. */
+  accepted(socket: net.Socket): void {
+    const { thread, shm } = this.#pt;
+    shm.stats.clientAccepted(thread);
+    const target = this.closing ? -1 : this.#lessLoaded();
+    if (target >= 0 && this.#move(socket, target)) return;
+    this.#keep(socket);
+  }
+
+  /** The other thread holding BALANCE_MARGIN fewer connections than this one would, or -1. */
+  #lessLoaded(): number {
+    const { thread, shm, peers } = this.#pt;
+    const mine = shm.stats.clients(thread) + 1;
+    let best = -1;
+    let fewest = mine - BALANCE_MARGIN + 1;
+    for (let th = 0; th < shm.cfg.threads; th++) {
+      if (th === thread || peers[th] == null) continue;
+      const theirs = shm.stats.clients(th);
+      if (theirs < fewest) {
+        best = th;
+        fewest = theirs;
+      }
+    }
+    return best;
+  }
+
+  #move(socket: net.Socket, target: number): boolean {
+    let handle: TransferableTcpHandle;
+    try {
+      handle = detachHandle(socket);
+    } catch {
+      return false; // already closed by the client: nothing to move
+    }
+    const msg: PeerMessage = { t: 'client', handle };
+    this.#pt.peers[target]!.postMessage(msg, handleTransferList(handle));
+    this.#pt.shm.stats.clientMoved(this.#pt.thread);
+    return true;
+  }
+
+  #adopt(handle: TransferableTcpHandle): void {
+    const socket = adoptHandle(handle, { allowHalfOpen: true });
+    if (this.closing) {
+      socket.destroy();
+      return;
+    }
+    this.#keep(socket);
+  }
+
+  /**
+   * Calls `cb` once no connection is served on this thread any more. A listener's close waits
+   * only for the connections it accepted itself, not for those moved here.
+   */
+  drained(cb: () => void): void {
+    if (this.#open === 0) cb();
+    else this.#onDrained = cb;
+  }
+
+  #keep(socket: net.Socket): void {
+    const { thread, shm } = this.#pt;
+    this.#open++;
+    shm.stats.clientOpened(thread);
+    socket.once('close', () => {
+      shm.stats.clientClosed(thread);
+      if (--this.#open === 0 && this.#onDrained !== null) {
+        const cb = this.#onDrained;
+        this.#onDrained = null;
+        cb();
+      }
+    });
+    this.#serve(socket);
+  }
+}
