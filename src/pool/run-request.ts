@@ -117,146 +117,207 @@ function send(
     attempt(pt, opts, handler, tries, unsent + 1);
     return;
   }
-  // served before, on this thread or another: it may have been closed by the backend meanwhile
-  const reused = pt.shm.slots.requests(t.slot) > 1;
-  // reused right after its last response: a close now is the backend recycling, not a timeout
-  const quickReuse = reused && pt.shm.nowMs() - pt.shm.slots.idleSince(t.slot) <= RECYCLE_WINDOW_MS;
-  const body = opts.stdin;
-  const source = body === null || body instanceof Uint8Array ? null : body;
-  let started = false;
-  let finished = false;
-  let paused = false;
-  let aborted = false;
-  let stdinError: Error | null = null;
-  let reader: ReturnType<StdinSource['open']> | null = null;
-  const timer = setTimeout(function onSilence() {
-    if (finished) return;
-    // the caller paused reading (slow client): the backend is not the one being slow
-    if (paused) return;
-    t.conn.destroy(
-      new BackendError(
-        BackendErrorCode.READ_TIMEOUT,
-        `no response from the backend within ${opts.timeoutMs} ms`,
-      ),
-    );
-  }, opts.timeoutMs);
-  const finish = () => {
-    finished = true;
-    clearTimeout(timer);
-    reader?.destroy();
-    reader = null;
-  };
+  new Exchange(pt, t, opts, handler, tries, unsent).start();
+}
 
-  let handle: FcgiRequestHandle;
-  try {
-    handle = t.conn.request(
-      opts.params,
-      {
-        onStdout(chunk) {
-          started = true;
-          timer.refresh();
-          const more = handler.onStdout(chunk);
-          if (more === false) paused = true;
-          return more;
-        },
-        onStderr(chunk) {
-          started = true;
-          timer.refresh();
-          handler.onStderr(chunk);
-        },
-        onDrain() {
-          timer.refresh();
-          reader?.resume();
-          handler.onDrain?.();
-        },
-        onEnd(appStatus, protocolStatus) {
-          finish();
-          release(pt, t, protocolStatus === 0);
-          handler.onEnd(appStatus, protocolStatus);
-        },
-        onError(err) {
-          finish();
-          const code = (err as BackendError).code;
-          const backendClosed = code === BackendErrorCode.CLOSED || code === BackendErrorCode.RESET;
-          // a kept connection the backend closed under this request: it recycles after that many
-          if (!started && quickReuse && backendClosed) {
-            pt.servers[t.server]?.noteRecycle(pt.shm.slots.requests(t.slot) - 1);
-          }
-          release(pt, t, false);
-          if (stdinError !== null) {
-            handler.onError(stdinError);
-            return;
-          }
-          // the backend closed the connection before answering (a kept one after pm.max_requests or
-          // an idle timeout, a fresh one it found silent): a request that only reads may run again,
-          // like nginx's `fastcgi_next_upstream error`; others never (they may have started)
-          if (!started && !aborted && tries < MAX_RETRIES && opts.retryable && backendClosed) {
-            // after a short pause: php-fpm recycles children ~1 ms after their last answer, so
-            // other kept connections closing at the same moment are seen closed first
-            setTimeout(() => attempt(pt, opts, handler, tries + 1, unsent, true), RETRY_SETTLE_MS);
-            return;
-          }
-          handler.onError(err);
-        },
-      },
-      source === null ? { stdin: body as Buffer | null } : { streamStdin: true },
-    );
-  } catch (err) {
-    finish();
-    release(pt, t, false);
-    // closed between acquire and write: nothing was sent, so any method may go again
-    if ((err as BackendError).code === BackendErrorCode.CLOSED && unsent < MAX_UNSENT_RETRIES) {
-      attempt(pt, opts, handler, tries, unsent + 1);
-      return;
-    }
-    handler.onError(err as Error);
-    return;
+/**
+ * One request on one connection: the connection's response handler, the caller's RunInfo, and
+ * the read timer. One object per attempt rather than a closure per callback: under load every
+ * request makes one, and what it allocates is what the GC's helper threads work through.
+ */
+class Exchange implements FcgiResponseHandler, RunInfo {
+  readonly #pt: PoolThread;
+  readonly #t: Tasklet;
+  readonly #opts: RunRequestOptions;
+  readonly #handler: RunHandler;
+  readonly #tries: number;
+  readonly #unsent: number;
+  /** Served before, on this thread or another: it may have been closed by the backend meanwhile. */
+  readonly reused: boolean;
+  /** Reused right after its last response: a close now is the backend recycling, not a timeout. */
+  readonly #quickReuse: boolean;
+  readonly #timer: NodeJS.Timeout;
+  #handle: FcgiRequestHandle | null = null;
+  #started = false;
+  #finished = false;
+  #paused = false;
+  #aborted = false;
+  #stdinError: Error | null = null;
+  #reader: ReturnType<StdinSource['open']> | null = null;
+
+  constructor(
+    pt: PoolThread,
+    t: Tasklet,
+    opts: RunRequestOptions,
+    handler: RunHandler,
+    tries: number,
+    unsent: number,
+  ) {
+    this.#pt = pt;
+    this.#t = t;
+    this.#opts = opts;
+    this.#handler = handler;
+    this.#tries = tries;
+    this.#unsent = unsent;
+    this.reused = pt.shm.slots.requests(t.slot) > 1;
+    this.#quickReuse = this.reused && pt.shm.nowMs() - pt.shm.slots.idleSince(t.slot) <= RECYCLE_WINDOW_MS;
+    this.#timer = setTimeout(this.#onSilence, opts.timeoutMs);
   }
 
-  handler.onConnection?.({
-    connectionId: t.conn.id,
-    thread: pt.thread,
-    reused,
-    resume: () => {
-      if (!paused) return;
-      paused = false;
-      if (!finished) timer.refresh();
-      handle.resume();
-    },
-    abort: () => {
-      aborted = true;
-      handle.abort();
-    },
-  });
-  if (source !== null && !finished) pump(source, handle);
+  get connectionId(): number {
+    return this.#t.conn.id;
+  }
 
-  function pump(src: StdinSource, h: FcgiRequestHandle): void {
+  get thread(): number {
+    return this.#pt.thread;
+  }
+
+  start(): void {
+    const { stdin } = this.#opts;
+    const source = stdin === null || stdin instanceof Uint8Array ? null : stdin;
+    try {
+      this.#handle = this.#t.conn.request(
+        this.#opts.params,
+        this,
+        source === null ? { stdin: stdin as Buffer | null } : { streamStdin: true },
+      );
+    } catch (err) {
+      this.#finish();
+      release(this.#pt, this.#t, false);
+      // closed between acquire and write: nothing was sent, so any method may go again
+      if ((err as BackendError).code === BackendErrorCode.CLOSED && this.#unsent < MAX_UNSENT_RETRIES) {
+        attempt(this.#pt, this.#opts, this.#handler, this.#tries, this.#unsent + 1);
+        return;
+      }
+      this.#handler.onError(err as Error);
+      return;
+    }
+    this.#handler.onConnection?.(this);
+    if (source !== null && !this.#finished) this.#pump(source, this.#handle);
+  }
+
+  // ---- RunInfo ----
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (!this.#finished) this.#timer.refresh();
+    this.#handle?.resume();
+  }
+
+  abort(): void {
+    this.#aborted = true;
+    this.#handle?.abort();
+  }
+
+  // ---- the connection's response handler ----
+
+  onStdout(chunk: Buffer): boolean {
+    this.#started = true;
+    this.#timer.refresh();
+    const more = this.#handler.onStdout(chunk) !== false;
+    if (!more) this.#paused = true;
+    return more;
+  }
+
+  onStderr(chunk: Buffer): void {
+    this.#started = true;
+    this.#timer.refresh();
+    this.#handler.onStderr(chunk);
+  }
+
+  onDrain(): void {
+    this.#timer.refresh();
+    this.#reader?.resume();
+    this.#handler.onDrain?.();
+  }
+
+  onEnd(appStatus: number, protocolStatus: number): void {
+    this.#finish();
+    release(this.#pt, this.#t, protocolStatus === 0);
+    this.#handler.onEnd(appStatus, protocolStatus);
+  }
+
+  onError(err: Error): void {
+    const pt = this.#pt;
+    const t = this.#t;
+    this.#finish();
+    const code = (err as BackendError).code;
+    const backendClosed = code === BackendErrorCode.CLOSED || code === BackendErrorCode.RESET;
+    // a kept connection the backend closed under this request: it recycles after that many
+    if (!this.#started && this.#quickReuse && backendClosed) {
+      pt.servers[t.server]?.noteRecycle(pt.shm.slots.requests(t.slot) - 1);
+    }
+    release(pt, t, false);
+    if (this.#stdinError !== null) {
+      this.#handler.onError(this.#stdinError);
+      return;
+    }
+    // the backend closed the connection before answering (a kept one after pm.max_requests or
+    // an idle timeout, a fresh one it found silent): a request that only reads may run again,
+    // like nginx's `fastcgi_next_upstream error`; others never (they may have started)
+    if (
+      !this.#started &&
+      !this.#aborted &&
+      this.#tries < MAX_RETRIES &&
+      this.#opts.retryable &&
+      backendClosed
+    ) {
+      // after a short pause: php-fpm recycles children ~1 ms after their last answer, so
+      // other kept connections closing at the same moment are seen closed first
+      const tries = this.#tries + 1;
+      setTimeout(() => attempt(pt, this.#opts, this.#handler, tries, this.#unsent, true), RETRY_SETTLE_MS);
+      return;
+    }
+    this.#handler.onError(err);
+  }
+
+  // ---- internals ----
+
+  readonly #onSilence = (): void => {
+    if (this.#finished) return;
+    // the caller paused reading (slow client): the backend is not the one being slow
+    if (this.#paused) return;
+    this.#t.conn.destroy(
+      new BackendError(
+        BackendErrorCode.READ_TIMEOUT,
+        `no response from the backend within ${this.#opts.timeoutMs} ms`,
+      ),
+    );
+  };
+
+  #finish(): void {
+    this.#finished = true;
+    clearTimeout(this.#timer);
+    this.#reader?.destroy();
+    this.#reader = null;
+  }
+
+  #pump(src: StdinSource, h: FcgiRequestHandle): void {
     let r: ReturnType<StdinSource['open']>;
     try {
       r = src.open();
     } catch (err) {
-      failStdin(err as Error, h);
+      this.#failStdin(err as Error, h);
       return;
     }
-    reader = r;
+    this.#reader = r;
     r.on('data', (chunk: Buffer) => {
       if (!h.write(chunk)) r.pause(); // resumed by onDrain
     });
     r.on('end', () => {
-      if (reader === r) h.end();
+      if (this.#reader === r) h.end();
     });
     r.on('error', (err: Error) => {
-      if (reader === r && !finished) failStdin(err, h);
+      if (this.#reader === r && !this.#finished) this.#failStdin(err, h);
     });
   }
 
-  function failStdin(err: Error, h: FcgiRequestHandle): void {
-    stdinError = new BackendError(
+  #failStdin(err: Error, h: FcgiRequestHandle): void {
+    this.#stdinError = new BackendError(
       BackendErrorCode.ABORTED,
       `the request body could not be read: ${err.message}`,
-      {
-        cause: err,
-      },
+      { cause: err },
     );
     h.abort();
   }
