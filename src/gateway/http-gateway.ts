@@ -18,7 +18,7 @@ import { AccessLog } from './access-log.ts';
 import { hasBody, readBody } from './body.ts';
 import { ClientBalancer } from './client-balance.ts';
 import { errorReply } from './errors-page.ts';
-import { type ProxyContext, proxyRequest } from './fcgi-proxy.ts';
+import { type ClientSide, type ProxyContext, proxyRequest } from './fcgi-proxy.ts';
 import type { GatewayOptions } from './gateway-options.ts';
 import type { GatewayResponse } from './http1/fast-response.ts';
 import { FastRequest, Http1Front } from './http1/http1-front.ts';
@@ -178,63 +178,7 @@ function handle(
   expectsContinue: boolean,
   premapped?: MappedRequest | MapError,
 ): void {
-  const started = performance.now();
-  const incomingId = req instanceof FastRequest ? req.requestId : req.headers['x-request-id'];
-  const reqId = typeof incomingId === 'string' && REQUEST_ID_RE.test(incomingId) ? incomingId : randomUUID();
-  let reqLog: Logger | undefined;
-  // made on first use: most requests log only their access line, which names the id itself
-  const log = (): Logger => (reqLog ??= g.log.child({ reqId }));
-  res.setHeader('X-Request-Id', reqId);
-  if (g.closing) res.setHeader('Connection', 'close');
-
-  let logged = false;
-  const done = (status: number, why?: string, server?: string) => {
-    if (logged) return;
-    logged = true;
-    g.accessLog?.write({
-      reqId,
-      method: req.method,
-      url: req.url,
-      status,
-      ms: Math.round((performance.now() - started) * 100) / 100,
-      remote: req.socket.remoteAddress,
-      server,
-      why,
-    });
-  };
-  const fail = (status: number, why: string, server?: string) => {
-    if (status >= 500)
-      log().warn({ status, why, ...(server !== undefined ? { server } : {}) }, 'request failed');
-    if (res.headersSent) {
-      // the response already started: cut it off rather than send a wrong ending
-      res.destroy();
-    } else if (!res.destroyed) {
-      const { body, headers } = errorReply(status, why);
-      const payload = req.method === 'HEAD' ? undefined : body;
-      if (!(req instanceof http.IncomingMessage) || req.complete || !hasBody(req)) {
-        res.writeHead(status, headers);
-        res.end(payload);
-      } else if (expectsContinue && !continued) {
-        // the client waits for our word before sending its body: it will not come
-        headers.Connection = 'close';
-        res.writeHead(status, headers);
-        res.end(payload);
-      } else {
-        // the client is still sending: the answer goes out now, the end once the body is in
-        res.writeHead(status, headers);
-        if (payload !== undefined) res.write(payload);
-        linger(req, g.opts.maxBodyBytes, () => res.end());
-      }
-    }
-    done(status, why, server);
-  };
-
-  let continued = false;
-  const wantBody = () => {
-    if (expectsContinue && !continued) res.writeContinue();
-    continued = true;
-  };
-
+  const client = new ClientExchange(g, req, res, expectsContinue);
   const mapped = premapped ?? g.mapper.map(req);
   if ('error' in mapped) {
     if (
@@ -245,25 +189,111 @@ function handle(
     ) {
       const q = (req.url ?? '').indexOf('?');
       g.staticFiles(req, res, mapped.documentUri, q < 0 ? '' : (req.url ?? '').slice(q + 1)).then(
-        (r) => done(r.status, r.why),
-        (err: Error) => fail(500, `static file failed: ${err.message}`),
+        (r) => client.done(r.status, r.why),
+        (err: Error) => client.fail(500, `static file failed: ${err.message}`),
       );
       return;
     }
-    fail(mapped.status, mapped.reason);
+    client.fail(mapped.status, mapped.reason);
     return;
   }
   if (g.checkScript === null) {
-    forward(g, req, res, mapped, log, done, fail, wantBody, started);
+    forward(g, client, mapped);
     return;
   }
   g.checkScript(mapped.script.scriptFilename).then(
     (found) => {
-      if (found === 'ok') forward(g, req, res, mapped, log, done, fail, wantBody, started);
-      else fail(404, `no script at ${mapped.script.scriptName}`);
+      if (found === 'ok') forward(g, client, mapped);
+      else client.fail(404, `no script at ${mapped.script.scriptName}`);
     },
-    (err: Error) => fail(500, `script check failed: ${err.message}`),
+    (err: Error) => client.fail(500, `script check failed: ${err.message}`),
   );
+}
+
+/**
+ * The client side of one request: its id, its logger, and how it ended (an error page when it
+ * failed, one access-log line either way). One object per request rather than a closure for
+ * each of these: under load every request makes one.
+ */
+class ClientExchange implements ClientSide {
+  readonly #g: Gateway;
+  readonly req: GatewayRequest;
+  readonly res: GatewayResponse;
+  readonly #expectsContinue: boolean;
+  /** performance.now() when the request arrived. */
+  readonly started = performance.now();
+  readonly reqId: string;
+  #log: Logger | undefined;
+  #logged = false;
+  /** 100 Continue was sent (or was not asked for) and the body is being read. */
+  #continued = false;
+
+  constructor(g: Gateway, req: GatewayRequest, res: GatewayResponse, expectsContinue: boolean) {
+    this.#g = g;
+    this.req = req;
+    this.res = res;
+    this.#expectsContinue = expectsContinue;
+    const incomingId = req instanceof FastRequest ? req.requestId : req.headers['x-request-id'];
+    this.reqId = typeof incomingId === 'string' && REQUEST_ID_RE.test(incomingId) ? incomingId : randomUUID();
+    res.setHeader('X-Request-Id', this.reqId);
+    if (g.closing) res.setHeader('Connection', 'close');
+  }
+
+  /** Made on first use: most requests log only their access line, which names the id itself. */
+  log(): Logger {
+    this.#log ??= this.#g.log.child({ reqId: this.reqId });
+    return this.#log;
+  }
+
+  done(status: number, why?: string, server?: string): void {
+    if (this.#logged) return;
+    this.#logged = true;
+    const { req } = this;
+    this.#g.accessLog?.write({
+      reqId: this.reqId,
+      method: req.method,
+      url: req.url,
+      status,
+      ms: Math.round((performance.now() - this.started) * 100) / 100,
+      remote: req.socket.remoteAddress,
+      server,
+      why,
+    });
+  }
+
+  fail(status: number, why: string, server?: string): void {
+    const { req, res } = this;
+    if (status >= 500)
+      this.log().warn({ status, why, ...(server !== undefined ? { server } : {}) }, 'request failed');
+    if (res.headersSent) {
+      // the response already started: cut it off rather than send a wrong ending
+      res.destroy();
+    } else if (!res.destroyed) {
+      const { body, headers } = errorReply(status, why);
+      const payload = req.method === 'HEAD' ? undefined : body;
+      if (!(req instanceof http.IncomingMessage) || req.complete || !hasBody(req)) {
+        res.writeHead(status, headers);
+        res.end(payload);
+      } else if (this.#expectsContinue && !this.#continued) {
+        // the client waits for our word before sending its body: it will not come
+        headers.Connection = 'close';
+        res.writeHead(status, headers);
+        res.end(payload);
+      } else {
+        // the client is still sending: the answer goes out now, the end once the body is in
+        res.writeHead(status, headers);
+        if (payload !== undefined) res.write(payload);
+        linger(req, this.#g.opts.maxBodyBytes, () => res.end());
+      }
+    }
+    this.done(status, why, server);
+  }
+
+  /** The body is wanted: a client that asked for 100 Continue gets it now. */
+  wantBody(): void {
+    if (this.#expectsContinue && !this.#continued) this.res.writeContinue();
+    this.#continued = true;
+  }
 }
 
 /**
@@ -295,20 +325,11 @@ function linger(req: http.IncomingMessage, maxBodyBytes: number, end: () => void
   req.resume();
 }
 
-function forward(
-  g: Gateway,
-  req: GatewayRequest,
-  res: GatewayResponse,
-  mapped: MappedRequest,
-  log: () => Logger,
-  done: (status: number, why?: string, server?: string) => void,
-  fail: (status: number, why: string, server?: string) => void,
-  wantBody: () => void,
-  started: number,
-): void {
+function forward(g: Gateway, client: ClientExchange, mapped: MappedRequest): void {
+  const { req } = client;
   if (!(req instanceof http.IncomingMessage)) {
     // the front passes only requests without a body
-    proxyRequest(g, req, res, mapped, null, log, done, fail, started);
+    proxyRequest(g, req, client.res, mapped, null, client, client.started);
     return;
   }
   const { app } = g.opts;
@@ -318,14 +339,14 @@ function forward(
       maxBytes: g.opts.maxBodyBytes,
       memoryBytes: BODY_MEMORY_BYTES,
       spoolDir: app.spoolDir,
-      onStart: wantBody,
+      onStart: () => client.wantBody(),
     },
     (err, body) => {
       if (err !== null) {
-        fail(err.status, err.message);
+        client.fail(err.status, err.message);
         return;
       }
-      proxyRequest(g, req, res, mapped, body, log, done, fail, started);
+      proxyRequest(g, req, client.res, mapped, body, client, client.started);
     },
   );
 }
