@@ -95,6 +95,13 @@ const HTTP_X_FORWARDED_PROTO = 'HTTP_X_FORWARDED_PROTO';
 const NON_ASCII = /[^\x00-\x7f]/;
 const NAME_CACHE_LIMIT = 1024;
 
+/** A header's CGI name, and where the request being built put it (`seenIn` its number). */
+interface CgiName {
+  readonly name: string;
+  seenIn: number;
+  at: number;
+}
+
 export function createParamsBuilder(app: ParamsAppConfig, server: ParamsServerInfo): ParamsBuilder {
   const configured = new Set(Object.keys(app.params));
   const serverName = app.serverName ?? defaultServerName(server.listen);
@@ -124,19 +131,25 @@ export function createParamsBuilder(app: ParamsAppConfig, server: ParamsServerIn
   for (const [name, value] of generated) if (!configured.has(name)) addStatic(name, value);
   for (const [name, value] of Object.entries(app.params)) addStatic(name, value);
 
-  // Header name → CGI name, or null when the header is dropped. Names repeat from request
-  // to request (and in different spellings), so the translation is cached, bounded.
-  const names = new Map<string, string | null>();
-  const cgiName = (raw: string): string | null => {
-    let name = names.get(raw);
-    if (name === undefined) {
-      name = translateHeaderName(raw);
+  // Header name → its CGI name, or null when the header is dropped. Names repeat from request
+  // to request (and in different spellings), so the translation is cached, bounded: one entry
+  // per CGI name, which also marks where this request put it (a repeated header joins it).
+  const names = new Map<string, CgiName | null>();
+  const byCgiName = new Map<string, CgiName>();
+  let requestSeq = 0;
+  const cgiName = (raw: string): CgiName | null => {
+    let entry = names.get(raw);
+    if (entry === undefined) {
+      const name = translateHeaderName(raw);
       // HTTP_* set in app.params win over the client's header of that name.
-      if (name !== null && configured.has(name)) name = null;
-      if (names.size >= NAME_CACHE_LIMIT) names.clear();
-      names.set(raw, name);
+      entry = null;
+      if (name !== null && !configured.has(name)) {
+        entry = byCgiName.get(name) ?? { name, seenIn: 0, at: 0 };
+        byCgiName.set(name, entry);
+      }
+      names.set(raw, entry);
     }
-    return name;
+    return entry;
   };
 
   return (req, script, contentLength) => {
@@ -158,13 +171,19 @@ export function createParamsBuilder(app: ParamsAppConfig, server: ParamsServerIn
 
     // ---- headers: one pass -------------------------------------------------------------
     const raw = req.rawHeaders;
-    let headerIndex: Map<string, number> | undefined;
+    // between requests only: entries of this request must stay until it is built
+    if (names.size >= NAME_CACHE_LIMIT) {
+      names.clear();
+      byCgiName.clear();
+    }
+    const seq = ++requestSeq;
     let contentType: string | undefined;
     let forwardedFor: string | undefined;
     let forwardedProto: string | undefined;
     for (let i = 0; i + 1 < raw.length; i += 2) {
-      const name = cgiName(raw[i]);
-      if (name === null) continue;
+      const entry = cgiName(raw[i]);
+      if (entry === null) continue;
+      const name = entry.name;
       let value = raw[i + 1];
       let valueBytes = value.length;
       if (NON_ASCII.test(value)) {
@@ -183,15 +202,14 @@ export function createParamsBuilder(app: ParamsAppConfig, server: ParamsServerIn
       else if (name === HTTP_X_FORWARDED_PROTO) {
         forwardedProto = forwardedProto === undefined ? value : `${forwardedProto}, ${value}`;
       }
-      headerIndex ??= new Map();
-      const at = headerIndex.get(name);
-      if (at === undefined) {
-        headerIndex.set(name, params.length);
+      if (entry.seenIn !== seq) {
+        entry.seenIn = seq;
+        entry.at = params.length;
         add(name, value, valueBytes);
       } else {
         // Repeated header: one param, joined as a single header line would be (RFC 9110
         // §5.3), except Cookie, whose own separator is "; " (RFC 6265 §5.4).
-        const prev = params[at];
+        const prev = params[entry.at];
         const sep = name === HTTP_COOKIE ? '; ' : ', ';
         const prevBytes = utf8Length(prev[1]);
         const size = pairSize(name.length, prevBytes + sep.length + valueBytes);

@@ -163,6 +163,20 @@ describe('CGI params', () => {
     assert.equal(p.get('HTTP_COOKIE'), 'a=1; b=2');
   });
 
+  test('one builder, request after request: a header repeated in one is not joined into the next', () => {
+    const builder = createParamsBuilder(app, server);
+    const params = (req: CgiRequest) => {
+      const r = builder(req, scriptOf('/x.php'), 0);
+      assert.ok(r.ok);
+      return new Map(r.params);
+    };
+    assert.equal(params(request('/x.php', ['Accept', 'a', 'accept', 'b'])).get('HTTP_ACCEPT'), 'a, b');
+    const second = params(request('/x.php', ['Cookie', 'c=1', 'ACCEPT', 'c']));
+    assert.equal(second.get('HTTP_ACCEPT'), 'c');
+    assert.equal(second.get('HTTP_COOKIE'), 'c=1');
+    assert.equal(params(request('/x.php', ['Accept', 'd'])).get('HTTP_ACCEPT'), 'd');
+  });
+
   test('hop-by-hop headers are not passed', () => {
     const p = build(
       request('/x.php', ['Connection', 'keep-alive', 'Keep-Alive', '5', 'Upgrade', 'h2c', 'TE', 'trailers']),
