@@ -20,11 +20,17 @@ export interface FcgiConnectionOptions {
 }
 
 /**
- * Params of a request: a ParamsWriter (fastest: the request head is built in its buffer),
+ * Params of a request: a ParamsWriter (fastest: the request head is built in its buffer), a
+ * ParamsEncoder that fills one,
  * pre-encoded static params, PARAMS records from encodeParams() (terminator included; their
  * request id is rewritten), or plain pairs.
  */
-export type FcgiParamsInput = ParamsWriter | PreEncodedParams | Uint8Array | NameValueInput;
+export type FcgiParamsInput = ParamsWriter | ParamsEncoder | PreEncodedParams | Uint8Array | NameValueInput;
+
+/** Params that encode themselves, into a fresh writer each time (a retry encodes again). */
+export interface ParamsEncoder {
+  encode(): ParamsWriter;
+}
 
 export interface FcgiRequestOptions {
   /**

@@ -20,6 +20,7 @@ import type {
   FcgiParamsInput,
   FcgiRequestOptions,
   FcgiTasklet,
+  ParamsEncoder,
 } from './connection-types.ts';
 import { FCGI_KEEP_CONN, MAX_RECORD_TYPE, RecordType, Role } from './constants.ts';
 import { getValues } from './management.ts';
@@ -38,6 +39,7 @@ export type {
   FcgiParamsInput,
   FcgiRequestOptions,
   FcgiTasklet,
+  ParamsEncoder,
   WakeKind,
 } from './connection-types.ts';
 export type { FcgiRequestError, FcgiRequestHandle, FcgiResponseHandler } from './request.ts';
@@ -381,7 +383,12 @@ export class FcgiConnection {
 function buildHead(params: FcgiParamsInput, id: number, flags: number, stdin: Uint8Array | null): Buffer {
   if (params instanceof ParamsWriter) return params.finish(id, Role.RESPONDER, flags, stdin);
   if (params instanceof Uint8Array) return requestHeadFromRecords(id, Role.RESPONDER, flags, params, stdin);
+  if (isEncoder(params)) return params.encode().finish(id, Role.RESPONDER, flags, stdin);
   return ParamsWriter.from(params).finish(id, Role.RESPONDER, flags, stdin);
+}
+
+function isEncoder(params: FcgiParamsInput): params is ParamsEncoder {
+  return typeof (params as Partial<ParamsEncoder>).encode === 'function';
 }
 
 function addressOf(address: string | undefined, port: number | undefined): string {

@@ -65,12 +65,15 @@ export class ParamsWriter {
 
   /** Adds one pair; throws NAME_VALUE_TOO_LARGE (the gateway answers 431) if it fits no record. */
   add(name: string, value: string): this {
-    const nb = utf8Length(name);
-    const vb = utf8Length(value);
-    const size = pairSize(nb, vb);
+    return this.addSized(name, utf8Length(name), value, utf8Length(value));
+  }
+
+  /** Adds one pair whose UTF-8 sizes the caller has measured (utf8Length). */
+  addSized(name: string, nameBytes: number, value: string, valueBytes: number): this {
+    const size = pairSize(nameBytes, valueBytes);
     if (size > MAX_NV_PAIR_LENGTH) throw tooLarge(name, size);
     this.room(size);
-    this.pos = writePair(this.buf, this.pos, name, nb, value, vb);
+    this.pos = writePair(this.buf, this.pos, name, nameBytes, value, valueBytes);
     return this;
   }
 

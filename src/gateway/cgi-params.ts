@@ -19,7 +19,9 @@ import { hostname } from 'node:os';
 import type { ListenAddress } from '../config/address.ts';
 import { MAX_NV_PAIR_LENGTH } from '../fcgi/constants.ts';
 import { pairSize, utf8Length } from '../fcgi/name-value.ts';
+import { PreEncodedParams } from '../fcgi/params-writer.ts';
 import { resolveClient, TrustedProxies, unmapIPv4 } from './forwarded.ts';
+import { ParamList } from './param-list.ts';
 import type { ScriptPath } from './script-path.ts';
 import { splitRequestTarget } from './script-path.ts';
 
@@ -60,10 +62,10 @@ export type ParamsResult =
   | {
       readonly ok: true;
       /** Fresh per request; the caller may patch it (see contentLengthIndex). */
-      readonly params: Array<[string, string]>;
+      readonly params: ParamList;
       /** Encoded size of all pairs (FastCGI name-value format). */
       readonly bytes: number;
-      /** Where the CONTENT_LENGTH pair sits, or -1 when app.params sets CONTENT_LENGTH. */
+      /** CONTENT_LENGTH's index among params' own pairs, or -1 when app.params sets it. */
       readonly contentLengthIndex: number;
     }
   | { readonly ok: false; readonly status: 400 | 431; readonly reason: string };
@@ -130,6 +132,8 @@ export function createParamsBuilder(app: ParamsAppConfig, server: ParamsServerIn
   ];
   for (const [name, value] of generated) if (!configured.has(name)) addStatic(name, value);
   for (const [name, value] of Object.entries(app.params)) addStatic(name, value);
+  // a pair too large for any record makes every request a 431 (below), before any encoding
+  const statics = new PreEncodedParams(staticLargest > MAX_NV_PAIR_LENGTH ? [] : staticPairs);
 
   // Header name → its CGI name, or null when the header is dropped. Names repeat from request
   // to request (and in different spellings), so the translation is cached, bounded: one entry
@@ -153,12 +157,12 @@ export function createParamsBuilder(app: ParamsAppConfig, server: ParamsServerIn
   };
 
   return (req, script, contentLength) => {
-    const params = staticPairs.slice();
+    const params = new ParamList(statics, staticPairs);
     let bytes = staticBytes;
     let largest = staticLargest;
     const add = (name: string, value: string, valueBytes: number) => {
       if (configured.size !== 0 && configured.has(name)) return;
-      params.push([name, value]);
+      params.push(name, value, valueBytes);
       const size = pairSize(name.length, valueBytes);
       bytes += size;
       if (size > largest) largest = size;
@@ -209,13 +213,13 @@ export function createParamsBuilder(app: ParamsAppConfig, server: ParamsServerIn
       } else {
         // Repeated header: one param, joined as a single header line would be (RFC 9110
         // §5.3), except Cookie, whose own separator is "; " (RFC 6265 §5.4).
-        const prev = params[entry.at];
         const sep = name === HTTP_COOKIE ? '; ' : ', ';
-        const prevBytes = utf8Length(prev[1]);
-        const size = pairSize(name.length, prevBytes + sep.length + valueBytes);
+        const prevBytes = params.valueBytes(entry.at);
+        const joinedBytes = prevBytes + sep.length + valueBytes;
+        const size = pairSize(name.length, joinedBytes);
         bytes += size - pairSize(name.length, prevBytes);
         if (size > largest) largest = size;
-        prev[1] = prev[1] + sep + value;
+        params.set(entry.at, params.value(entry.at) + sep + value, joinedBytes);
       }
     }
     if (contentType !== undefined) add(CONTENT_TYPE, contentType, utf8Length(contentType));
@@ -292,6 +296,7 @@ export function createParamsBuilder(app: ParamsAppConfig, server: ParamsServerIn
         reason: `a header or the URI is larger than one FastCGI record (${largest} bytes)`,
       };
     }
+    params.bytes = bytes;
     return { ok: true, params, bytes, contentLengthIndex };
   };
 }

@@ -16,6 +16,7 @@ import { type RequestBody, SpooledBody } from './body.ts';
 import { CgiResponseParser } from './cgi-response.ts';
 import type { GatewayOptions } from './gateway-options.ts';
 import type { GatewayResponse } from './http1/fast-response.ts';
+import type { ParamList } from './param-list.ts';
 import type { MappedRequest } from './request-mapper.ts';
 import type { ServerPicker } from './server-picker.ts';
 
@@ -49,7 +50,7 @@ export function proxyRequest(
   /** performance.now() when the request arrived: fcgipool_request_duration_seconds starts here. */
   started: number,
 ): void {
-  let params: Array<[string, string]>;
+  let params: ParamList;
   try {
     params = mapped.params(body === null ? 0 : body.length);
   } catch (e) {
@@ -73,7 +74,7 @@ type Head = Extract<ReturnType<CgiResponseParser['push']>, { done: true }>;
 class ProxyExchange implements RunHandler {
   readonly #ctx: ProxyContext;
   readonly #res: GatewayResponse;
-  readonly #params: Array<[string, string]>;
+  readonly #params: ParamList;
   readonly #body: RequestBody;
   readonly #client: ClientSide;
   readonly #started: number;
@@ -101,7 +102,7 @@ class ProxyExchange implements RunHandler {
     ctx: ProxyContext,
     method: string | undefined,
     res: GatewayResponse,
-    params: Array<[string, string]>,
+    params: ParamList,
     body: RequestBody,
     client: ClientSide,
     started: number,

@@ -6,6 +6,7 @@
 import type { ListenAddress } from '../config/address.ts';
 import type { AppConfig } from '../config/schema.ts';
 import { type CgiRequest, createParamsBuilder, type ParamsBuilder } from './cgi-params.ts';
+import type { ParamList } from './param-list.ts';
 import { createScriptResolver, type ScriptPath, splitRequestTarget } from './script-path.ts';
 
 export interface RequestMapperOptions {
@@ -17,7 +18,7 @@ export interface RequestMapperOptions {
 export interface MappedRequest {
   readonly script: ScriptPath;
   /** The params with CONTENT_LENGTH = the exact number of body bytes that will be sent. */
-  params(contentLength: number): Array<[string, string]>;
+  params(contentLength: number): ParamList;
 }
 
 export interface MapError {
@@ -69,7 +70,9 @@ export class RequestMapper {
       script,
       params(contentLength) {
         if (contentLengthIndex >= 0 && contentLength !== 0) {
-          params[contentLengthIndex] = ['CONTENT_LENGTH', String(contentLength)];
+          const cl = String(contentLength);
+          params.bytes += cl.length - params.valueBytes(contentLengthIndex);
+          params.set(contentLengthIndex, cl, cl.length);
         }
         return params;
       },

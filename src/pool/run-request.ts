@@ -8,8 +8,7 @@
 // was to be written, so not a byte of it left this process.
 
 import { BackendError, BackendErrorCode } from '../errors.ts';
-import type { FcgiRequestHandle, FcgiResponseHandler } from '../fcgi/connection.ts';
-import type { NameValueInput } from '../fcgi/name-value.ts';
+import type { FcgiParamsInput, FcgiRequestHandle, FcgiResponseHandler } from '../fcgi/connection.ts';
 import { acquireFresh, acquireSlow, type LeaseCallback, release, tryAcquire } from './acquire.ts';
 import { type PoolThread, RECYCLE_WINDOW_MS } from './pool-thread.ts';
 import type { Tasklet } from './tasklet.ts';
@@ -27,7 +26,7 @@ export interface StdinSource {
 
 export interface RunRequestOptions {
   server: number;
-  params: NameValueInput;
+  params: FcgiParamsInput;
   /** The body (already bounded and spooled by the caller): bytes, a re-readable source, or null. */
   stdin: Buffer | StdinSource | null;
   /** Safe to run again if the connection fails before any response byte (idempotent). */

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { Role } from '../../src/fcgi/constants.ts';
 import { encodeNameValuePairs } from '../../src/fcgi/name-value.ts';
+import { ParamsWriter } from '../../src/fcgi/params-writer.ts';
 import {
   type CgiRequest,
   createParamsBuilder,
@@ -45,8 +47,9 @@ function scriptOf(url: string): ScriptPath {
 function build(req: CgiRequest, contentLength = 0, config: ParamsAppConfig = app): Map<string, string> {
   const r = createParamsBuilder(config, server)(req, scriptOf(req.url ?? '/'), contentLength);
   assert.ok(r.ok, JSON.stringify(r));
-  const map = new Map(r.params);
-  assert.equal(map.size, r.params.length, 'every name is sent once');
+  const pairs = r.params.pairs();
+  const map = new Map(pairs);
+  assert.equal(map.size, pairs.length, 'every name is sent once');
   return map;
 }
 
@@ -168,7 +171,7 @@ describe('CGI params', () => {
     const params = (req: CgiRequest) => {
       const r = builder(req, scriptOf('/x.php'), 0);
       assert.ok(r.ok);
-      return new Map(r.params);
+      return new Map(r.params.pairs());
     };
     assert.equal(params(request('/x.php', ['Accept', 'a', 'accept', 'b'])).get('HTTP_ACCEPT'), 'a, b');
     const second = params(request('/x.php', ['Cookie', 'c=1', 'ACCEPT', 'c']));
@@ -248,16 +251,21 @@ describe('CGI params', () => {
       5,
     );
     assert.ok(r.ok);
-    const encoded = encodeNameValuePairs(r.params).reduce((n, b) => n + b.length, 0);
+    const encoded = encodeNameValuePairs(r.params.pairs()).reduce((n, b) => n + b.length, 0);
     assert.equal(r.bytes, encoded);
-    assert.deepEqual(r.params[r.contentLengthIndex], ['CONTENT_LENGTH', '5']);
+    assert.equal(r.params.value(r.contentLengthIndex), '5');
+    // the sizes measured while building encode exactly what measuring each string again would
+    assert.deepEqual(
+      r.params.encode().finish(1, Role.RESPONDER, 0),
+      ParamsWriter.from(r.params.pairs()).finish(1, Role.RESPONDER, 0),
+    );
   });
 
   test('absolute-form targets give an origin-form REQUEST_URI', () => {
     const req = request('http://shop.example/x.php?a=1');
     const r = createParamsBuilder(app, server)(req, scriptOf('/x.php'), 0);
     assert.ok(r.ok);
-    const p = new Map(r.params);
+    const p = new Map(r.params.pairs());
     assert.equal(p.get('REQUEST_URI'), '/x.php?a=1');
     assert.equal(p.get('QUERY_STRING'), 'a=1');
   });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULTS } from '../../src/config/schema.ts';
+import { encodeNameValuePairs } from '../../src/fcgi/name-value.ts';
 import { RequestMapper } from '../../src/gateway/request-mapper.ts';
 
 const mapper = new RequestMapper({ app: DEFAULTS.app, listen: { host: '127.0.0.1', port: 8080 } });
@@ -16,8 +17,14 @@ test('a script request maps to params whose CONTENT_LENGTH is the body actually 
   const m = mapper.map(req('/shop/index.php/cart?id=3', ['Content-Length', '10']));
   assert.ok(!('error' in m));
   assert.equal(m.script.scriptFilename, '/srv/www/shop/index.php');
-  const params = new Map(m.params(42));
+  const list = m.params(42);
+  const params = new Map(list.pairs());
   assert.equal(params.get('CONTENT_LENGTH'), '42');
+  assert.equal(
+    list.bytes,
+    encodeNameValuePairs(list.pairs()).reduce((n, b) => n + b.length, 0),
+    'the encoded size follows the patched CONTENT_LENGTH',
+  );
   assert.equal(params.get('PATH_INFO'), '/cart');
   assert.equal(params.get('SERVER_NAME'), '127.0.0.1');
 });
