@@ -8,7 +8,7 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { PoolRuntime } from '../pool/pool-runtime.ts';
 import { LOCK_SITE_NAMES, ServerState, STATUS_CODE_NAMES, TAKEOVER_OUTCOME_NAMES } from '../shm/offsets.ts';
-import type { ServerSnapshot, ShmSnapshot } from '../shm/stats-reader.ts';
+import type { ServerSnapshot, ShmSnapshot, ThreadSnapshot } from '../shm/stats-reader.ts';
 import { Families, ScrapeSnapshot } from './metric-families.ts';
 
 const EVENT_LOOP_PRECISION_MS = 100;
@@ -41,6 +41,16 @@ export function buildMetrics(opts: MetricsOptions): AdminMetrics {
   const registry = new Registry();
   const f = new Families(registry, new ScrapeSnapshot(runtime.stats));
   const thread = (t: number) => String(t);
+  /** A family with one series per worker thread. */
+  const perThread = (
+    type: 'counter' | 'gauge',
+    name: string,
+    help: string,
+    value: (t: ThreadSnapshot) => number,
+  ) =>
+    f[type](name, help, ['thread'], (put, snap) => {
+      for (const t of snap.threads) put({ thread: thread(t.thread) }, value(t));
+    });
   /** Configured servers of the snapshot with their names (an entry being added has none yet). */
   const named = (snap: ShmSnapshot): Array<[string, ServerSnapshot, number]> =>
     snap.servers.flatMap((s, k) => {
@@ -71,29 +81,23 @@ export function buildMetrics(opts: MetricsOptions): AdminMetrics {
       }
     },
   );
-  f.counter(
+  perThread(
+    'counter',
     'fcgipool_takeover_lock_contended_total',
     "Acquisitions of a thread's takeover lock that found it held and had to spin or wait.",
-    ['thread'],
-    (put, snap) => {
-      for (const t of snap.threads) put({ thread: thread(t.thread) }, t.lock.contended);
-    },
+    (t) => t.lock.contended,
   );
-  f.counter(
+  perThread(
+    'counter',
     'fcgipool_takeover_lock_wait_seconds_total',
     "Time spent spinning or waiting for a thread's takeover lock on contended acquisitions.",
-    ['thread'],
-    (put, snap) => {
-      for (const t of snap.threads) put({ thread: thread(t.thread) }, t.lock.waitNs / 1e9);
-    },
+    (t) => t.lock.waitNs / 1e9,
   );
-  f.counter(
+  perThread(
+    'counter',
     'fcgipool_takeover_lock_try_failed_total',
     "Try-locks of a thread's takeover lock that found it held (a takeover scan skipped that thread).",
-    ['thread'],
-    (put, snap) => {
-      for (const t of snap.threads) put({ thread: thread(t.thread) }, t.lock.tryFailed);
-    },
+    (t) => t.lock.tryFailed,
   );
 
   // ---- connections per server ----
@@ -225,57 +229,42 @@ export function buildMetrics(opts: MetricsOptions): AdminMetrics {
       for (const [server, s] of named(snap)) put({ server }, s.duration);
     },
   );
-  f.counter(
+  perThread(
+    'counter',
     'fcgipool_thread_requests_total',
     'Requests attached to a backend connection on each worker thread (a retried request counts again).',
-    ['thread'],
-    (put, snap) => {
-      for (const t of snap.threads) put({ thread: thread(t.thread) }, t.requests);
-    },
+    (t) => t.requests,
   );
 
   // ---- client connections ----
-  f.gauge(
+  perThread(
+    'gauge',
     'fcgipool_http_connections',
     'Client (HTTP) connections open on each worker thread.',
-    ['thread'],
-    (put, snap) => {
-      for (const t of snap.threads) put({ thread: thread(t.thread) }, t.clients);
-    },
+    (t) => t.clients,
   );
-  f.counter(
+  perThread(
+    'counter',
     'fcgipool_http_connections_accepted_total',
     "Client connections each worker thread's listener accepted.",
-    ['thread'],
-    (put, snap) => {
-      for (const t of snap.threads) put({ thread: thread(t.thread) }, t.clientsAccepted);
-    },
+    (t) => t.clientsAccepted,
   );
-  f.counter(
+  perThread(
+    'counter',
     'fcgipool_http_connections_moved_total',
     'Client connections a worker thread accepted and moved to a thread holding fewer (the kernel spreads them unevenly).',
-    ['thread'],
-    (put, snap) => {
-      for (const t of snap.threads) put({ thread: thread(t.thread) }, t.clientsMoved);
-    },
+    (t) => t.clientsMoved,
   );
 
   // ---- threads and process ----
-  f.gauge(
+  perThread(
+    'gauge',
     'fcgipool_event_loop_utilization_ratio',
     "Share of the last second a worker thread's event loop spent running (performance.eventLoopUtilization).",
-    ['thread'],
-    (put, snap) => {
-      for (const t of snap.threads) put({ thread: thread(t.thread) }, t.eventLoopUtilization);
-    },
+    (t) => t.eventLoopUtilization,
   );
-  f.counter(
-    'fcgipool_worker_restarts_total',
-    'Worker threads restarted after they died.',
-    ['thread'],
-    (put, snap) => {
-      for (const t of snap.threads) put({ thread: thread(t.thread) }, runtime.supervisor.restarts(t.thread));
-    },
+  perThread('counter', 'fcgipool_worker_restarts_total', 'Worker threads restarted after they died.', (t) =>
+    runtime.supervisor.restarts(t.thread),
   );
   f.gauge(
     'fcgipool_connection_slots',

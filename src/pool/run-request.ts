@@ -90,7 +90,7 @@ function attempt(
     if (!fresh) now = tryAcquire(pt, opts.server, opts.retryable);
     if (now === null) {
       const leased: LeaseCallback = (t, err) => {
-        if (t !== null) send(pt, t, opts, handler, tries, unsent);
+        if (t !== null) new Exchange(pt, t, opts, handler, tries, unsent).start();
         else handler.onError(err as Error);
       };
       if (fresh) acquireFresh(pt, opts.server, leased);
@@ -100,23 +100,7 @@ function attempt(
     handler.onError(err as Error);
     return;
   }
-  if (now !== null) send(pt, now, opts, handler, tries, unsent);
-}
-
-function send(
-  pt: PoolThread,
-  t: Tasklet,
-  opts: RunRequestOptions,
-  handler: RunHandler,
-  tries: number,
-  unsent: number,
-): void {
-  if (t.conn.closed && unsent < MAX_UNSENT_RETRIES) {
-    release(pt, t, false);
-    attempt(pt, opts, handler, tries, unsent + 1);
-    return;
-  }
-  new Exchange(pt, t, opts, handler, tries, unsent).start();
+  if (now !== null) new Exchange(pt, now, opts, handler, tries, unsent).start();
 }
 
 /**
@@ -172,6 +156,11 @@ class Exchange implements FcgiResponseHandler, RunInfo {
   }
 
   start(): void {
+    if (this.#t.conn.closed && this.#unsent < MAX_UNSENT_RETRIES) {
+      // closed while idle: nothing is sent, so any method may go again on another connection
+      this.#again();
+      return;
+    }
     const { stdin } = this.#opts;
     const source = stdin === null || stdin instanceof Uint8Array ? null : stdin;
     try {
@@ -181,13 +170,13 @@ class Exchange implements FcgiResponseHandler, RunInfo {
         source === null ? { stdin: stdin as Buffer | null } : { streamStdin: true },
       );
     } catch (err) {
-      this.#finish();
-      release(this.#pt, this.#t, false);
       // closed between acquire and write: nothing was sent, so any method may go again
       if ((err as BackendError).code === BackendErrorCode.CLOSED && this.#unsent < MAX_UNSENT_RETRIES) {
-        attempt(this.#pt, this.#opts, this.#handler, this.#tries, this.#unsent + 1);
+        this.#again();
         return;
       }
+      this.#finish();
+      release(this.#pt, this.#t, false);
       this.#handler.onError(err as Error);
       return;
     }
@@ -272,6 +261,13 @@ class Exchange implements FcgiResponseHandler, RunInfo {
   }
 
   // ---- internals ----
+
+  /** Nothing was sent on this connection: the request goes again on another one. */
+  #again(): void {
+    this.#finish();
+    release(this.#pt, this.#t, false);
+    attempt(this.#pt, this.#opts, this.#handler, this.#tries, this.#unsent + 1);
+  }
 
   readonly #onSilence = (): void => {
     if (this.#finished) return;
