@@ -139,7 +139,7 @@ interface Listener {
   readonly server: Server;
   /** Serves a connection accepted paused (or moved here from another thread). */
   serve(socket: net.Socket): void;
-  /** Stops accepting (and closes idle connections); `onClosed` once every connection is gone. */
+  /** Stops accepting and closes idle connections; `onClosed` once the listener is closed. */
   close(onClosed: () => void): void;
   closeIdle(): void;
   closeAll(): void;
@@ -157,7 +157,8 @@ function nodeListener(server: http.Server, accept: (socket: net.Socket) => void)
       socket.resume();
     },
     close(onClosed) {
-      // node:http's connections end with the listener's close callback only once they are gone
+      // then node:http's close, which stops its timeout checks (it never listened itself);
+      // the balancer tells when the connections are gone
       listener.close(() => server.close(() => onClosed()));
       server.closeIdleConnections();
     },
