@@ -99,6 +99,8 @@ export function reclaimThread(state: SharedState, deadThread: number): ReclaimRe
       state.waits.publish(deadThread, s, 0, 0);
       state.stats.setUsed(deadThread, s, 0);
     }
+    // and its client connections: the replacement starts with none (listener balancing reads it)
+    state.stats.clearClients(deadThread);
   } finally {
     lock.unlock(deadThread);
   }

@@ -121,6 +121,10 @@ export class ThreadStats {
   clientClosed(thread: number): void {
     Atomics.sub(this.i32, this.at(thread) + ThreadWord.CLIENTS, 1);
   }
+  /** The client connections of a thread that died went with it. */
+  clearClients(thread: number): void {
+    Atomics.store(this.i32, this.at(thread) + ThreadWord.CLIENTS, 0);
+  }
   /** Gauge: client connections `thread` holds open (read by any thread). */
   clients(thread: number): number {
     return Atomics.load(this.i32, this.at(thread) + ThreadWord.CLIENTS);

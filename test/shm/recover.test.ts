@@ -49,6 +49,7 @@ describe('reclaiming a dead worker', () => {
     });
     assert.equal(stolenFromDead.slot, safe);
     await dying.call('lock', { target: 0, site: LockSite.attach });
+    state.stats.clientOpened(0); // a client connection it served
     await dying.terminate();
     assert.equal(state.counters.curConns(0), 5);
 
@@ -61,6 +62,7 @@ describe('reclaiming a dead worker', () => {
     for (const s of [busy, safe, idle, victims]) assert.equal(state.slots.isFree(s), true);
     assert.equal(state.counters.curConns(0), 1, "only thread 1's own idle connection is left");
     assert.equal(state.lock.holder(0), -1);
+    assert.equal(state.stats.clients(0), 0, 'its client connections died with it');
     assert.deepEqual(checkInvariants(state), []);
 
     // the thief's late hand-off finds the slot reclaimed and adopts nothing
