@@ -24,8 +24,7 @@ export class ClientBalancer {
   readonly #pt: PoolThread;
   /** Serves a connection on this thread (it arrives paused; serve resumes it). */
   readonly #serve: (socket: net.Socket) => void;
-  /** Set when the listener closes: no more moves, and connections moved here are refused. */
-  closing = false;
+  #closing = false;
   /** Connections served on this thread now (accepted and kept, or moved here). */
   #open = 0;
   #onDrained: (() => void) | null = null;
@@ -36,11 +35,22 @@ export class ClientBalancer {
     pt.clientAdopter = (handle) => this.#adopt(handle);
   }
 
+  /** This thread's listener accepts: other threads may move connections here from now on. */
+  listening(): void {
+    this.#pt.shm.stats.setListening(this.#pt.thread, true);
+  }
+
+  /** The listener closes: no more moves either way (one already on its way here is closed). */
+  close(): void {
+    this.#closing = true;
+    this.#pt.shm.stats.setListening(this.#pt.thread, false);
+  }
+
   /** A connection this thread's listener accepted, not read from yet. */
   accepted(socket: net.Socket): void {
     const { thread, shm } = this.#pt;
     shm.stats.clientAccepted(thread);
-    const target = this.closing ? -1 : this.#lessLoaded();
+    const target = this.#closing ? -1 : this.#lessLoaded();
     if (target >= 0 && this.#move(socket, target)) return;
     this.#keep(socket);
   }
@@ -52,7 +62,7 @@ export class ClientBalancer {
     let best = -1;
     let fewest = mine - BALANCE_MARGIN + 1;
     for (let th = 0; th < shm.cfg.threads; th++) {
-      if (th === thread || peers[th] == null) continue;
+      if (th === thread || peers[th] == null || !shm.stats.listening(th)) continue;
       const theirs = shm.stats.clients(th);
       if (theirs < fewest) {
         best = th;
@@ -77,7 +87,7 @@ export class ClientBalancer {
 
   #adopt(handle: TransferableTcpHandle): void {
     const socket = adoptHandle(handle, { allowHalfOpen: true });
-    if (this.closing) {
+    if (this.#closing) {
       socket.destroy();
       return;
     }

@@ -103,6 +103,7 @@ export async function startGateway(pt: PoolThread, opts: GatewayOptions, log: Lo
       resolve();
     });
   });
+  balancer.listening();
   log.debug(
     { address: listener.server.address() as AddressInfo, fastFront: opts.fastFront },
     'http listener up',
@@ -113,7 +114,7 @@ export async function startGateway(pt: PoolThread, opts: GatewayOptions, log: Lo
       // (their responses say Connection: close), close each keep-alive connection as soon as
       // it is idle, and cut whatever is left when the grace period ends.
       g.closing = true;
-      balancer.closing = true;
+      balancer.close();
       return new Promise<void>((resolve) => {
         const sweep = setInterval(() => listener.closeIdle(), 50);
         const timer = setTimeout(() => {

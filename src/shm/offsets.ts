@@ -179,6 +179,8 @@ export const ThreadWord = {
   /** Counters: client connections this thread accepted, and those it moved to a less loaded thread. */
   CLIENTS_ACCEPTED: 8,
   CLIENTS_MOVED: 9,
+  /** 1 while this thread's HTTP listener accepts: only then may others move clients to it. */
+  LISTENING: 10,
   /** First per-server block; each is ThreadServerWord-shaped. */
   SERVERS: LINE_WORDS,
 } as const;

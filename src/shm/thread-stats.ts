@@ -121,9 +121,17 @@ export class ThreadStats {
   clientClosed(thread: number): void {
     Atomics.sub(this.i32, this.at(thread) + ThreadWord.CLIENTS, 1);
   }
-  /** The client connections of a thread that died went with it. */
+  /** The client connections of a thread that died went with it, and its listener. */
   clearClients(thread: number): void {
     Atomics.store(this.i32, this.at(thread) + ThreadWord.CLIENTS, 0);
+    Atomics.store(this.i32, this.at(thread) + ThreadWord.LISTENING, 0);
+  }
+  /** This thread's HTTP listener accepts (true) or has closed. */
+  setListening(thread: number, on: boolean): void {
+    Atomics.store(this.i32, this.at(thread) + ThreadWord.LISTENING, on ? 1 : 0);
+  }
+  listening(thread: number): boolean {
+    return Atomics.load(this.i32, this.at(thread) + ThreadWord.LISTENING) === 1;
   }
   /** Gauge: client connections `thread` holds open (read by any thread). */
   clients(thread: number): number {

@@ -1,11 +1,18 @@
 // Client connections spread evenly over the worker threads, whichever listener the kernel gave
 // them to: a connection accepted by a thread holding more moves to the other one before its
 // first byte is read, and is served there like any other. Real php-fpm, two worker threads,
-// both HTTP fronts; the counts are the ones /metrics shows an operator.
+// both HTTP fronts; the counts are the ones /metrics shows an operator. Then the balancer alone
+// (real sockets and a real message port): it never moves a connection to a thread whose
+// listener is not accepting, where nobody would serve it.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
+import { MessageChannel } from 'node:worker_threads';
+import { ClientBalancer } from '../../src/gateway/client-balance.ts';
+import type { PoolThread } from '../../src/pool/pool-thread.ts';
+import { SharedState } from '../../src/shm/shared-state.ts';
+import { adoptHandle, type TransferableTcpHandle } from '../../src/worker/handle-transfer.ts';
 import { type PhpFpm, startPhpFpm } from '../helpers/php-fpm.ts';
 import { startTestGateway, type TestGateway } from './gateway-harness.ts';
 
@@ -96,3 +103,47 @@ for (const front of ['fast', 'node'] as const) {
     }
   });
 }
+
+test('no connection moves to a thread whose listener does not accept (starting, or closed)', async () => {
+  const shm = SharedState.create({ threads: 2, maxServers: 1, maxSlots: 4 });
+  const channel = new MessageChannel();
+  const moved: unknown[] = [];
+  channel.port2.on('message', (msg: { t: string; handle: unknown }) => {
+    moved.push(msg.t);
+    adoptHandle(msg.handle as TransferableTcpHandle).destroy();
+  });
+  const pt = { thread: 0, shm, peers: [null, channel.port1], clientAdopter: null } as unknown as PoolThread;
+  const served: net.Socket[] = [];
+  const balancer = new ClientBalancer(pt, (socket) => served.push(socket));
+  const listener = net.createServer({ pauseOnConnect: true }, (socket) => balancer.accepted(socket));
+  listener.listen(0, '127.0.0.1');
+  await once(listener, 'listening');
+  const { port } = listener.address() as net.AddressInfo;
+  const clients: net.Socket[] = [];
+  const connect = async () => {
+    const before = served.length + moved.length;
+    clients.push(net.connect(port, '127.0.0.1'));
+    while (served.length + moved.length === before) await new Promise((r) => setTimeout(r, 5));
+  };
+  try {
+    // thread 1 has not said it listens: thread 0 keeps every connection, however many it holds
+    for (let i = 0; i < 4; i++) await connect();
+    assert.equal(served.length, 4);
+    assert.deepEqual(moved, []);
+    // once it accepts, the next connection goes there
+    shm.stats.setListening(1, true);
+    await connect();
+    assert.deepEqual(moved, ['client']);
+    assert.equal(shm.stats.clients(0), 4);
+    // and after its listener closed, none again
+    shm.stats.setListening(1, false);
+    await connect();
+    assert.equal(served.length, 5);
+    assert.deepEqual(moved, ['client']);
+  } finally {
+    for (const c of clients) c.destroy();
+    for (const s of served) s.destroy();
+    listener.close();
+    channel.port1.close();
+  }
+});
