@@ -1,14 +1,30 @@
-// A port for a test server: bind port 0 on 127.0.0.1, read what the kernel chose, close.
+// A port for a test server. Not port 0's answer: the kernel hands out the same range for the
+// local ends of outgoing connections (ip_local_port_range, 32768-60999 here), and with the
+// tests' many connections one took a port between freePort() and the server's listen
+// (EADDRINUSE in CI). Ports below that range are picked at random and checked free instead.
 import { once } from 'node:events';
 import net from 'node:net';
 
-/** A port the kernel just handed out on 127.0.0.1 (free until someone else takes it). */
+const LOW = 20_000;
+const HIGH = 32_000;
+
+/** A port on 127.0.0.1 that nothing listened on a moment ago, outside the ephemeral range. */
 export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = LOW + Math.floor(Math.random() * (HIGH - LOW));
+    if (await canListen(port)) return port;
+  }
+}
+
+async function canListen(port: number): Promise<boolean> {
   const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
+  server.listen(port, '127.0.0.1');
+  try {
+    await once(server, 'listening');
+  } catch {
+    return false;
+  }
   server.close();
   await once(server, 'close');
-  return port;
+  return true;
 }
