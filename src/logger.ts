@@ -25,7 +25,7 @@ export interface LoggerOptions {
   readonly batchMs?: number;
 }
 
-/** Lines a batching logger gathers before it writes. */
+/** How much a batching logger gathers (in characters, about bytes for log lines) before it writes. */
 const BATCH_BYTES = 4096;
 
 /**
