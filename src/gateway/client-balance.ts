@@ -80,7 +80,13 @@ export class ClientBalancer {
       return false; // already closed by the client: nothing to move
     }
     const msg: PeerMessage = { t: 'client', handle };
-    this.#pt.peers[target]!.postMessage(msg, handleTransferList(handle));
+    try {
+      this.#pt.peers[target]!.postMessage(msg, handleTransferList(handle));
+    } catch {
+      // it could not be posted (a DataCloneError): it stays here rather than being lost
+      this.#keep(adoptHandle(handle, { allowHalfOpen: true }));
+      return true;
+    }
     this.#pt.shm.stats.clientMoved(this.#pt.thread);
     return true;
   }
