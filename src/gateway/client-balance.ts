@@ -40,7 +40,7 @@ export class ClientBalancer {
     this.#pt.shm.stats.setListening(this.#pt.thread, true);
   }
 
-  /** The listener closes: no more moves either way (one already on its way here is closed). */
+  /** The listener closes: no more moves from or to this thread (one already on its way is served). */
   close(): void {
     this.#closing = true;
     this.#pt.shm.stats.setListening(this.#pt.thread, false);
@@ -92,12 +92,9 @@ export class ClientBalancer {
   }
 
   #adopt(handle: TransferableTcpHandle): void {
-    const socket = adoptHandle(handle, { allowHalfOpen: true });
-    if (this.#closing) {
-      socket.destroy();
-      return;
-    }
-    this.#keep(socket);
+    // also while closing: it was accepted before the other thread closed, and its requests are
+    // answered like those under way here, with Connection: close
+    this.#keep(adoptHandle(handle, { allowHalfOpen: true }));
   }
 
   /**
