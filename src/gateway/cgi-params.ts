@@ -18,10 +18,9 @@ import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import type { ListenAddress } from '../config/address.ts';
 import { MAX_NV_PAIR_LENGTH } from '../fcgi/constants.ts';
-import { pairSize, utf8Length } from '../fcgi/name-value.ts';
-import { PreEncodedParams } from '../fcgi/params-writer.ts';
+import { utf8Length } from '../fcgi/name-value.ts';
 import { resolveClient, TrustedProxies, unmapIPv4 } from './forwarded.ts';
-import { ParamList } from './param-list.ts';
+import { ParamList, StaticParams } from './param-list.ts';
 import type { ScriptPath } from './script-path.ts';
 import { splitRequestTarget } from './script-path.ts';
 
@@ -63,8 +62,6 @@ export type ParamsResult =
       readonly ok: true;
       /** Fresh per request; the caller may patch it (see contentLengthIndex). */
       readonly params: ParamList;
-      /** Encoded size of all pairs (FastCGI name-value format). */
-      readonly bytes: number;
       /** CONTENT_LENGTH's index among params' own pairs, or -1 when app.params sets it. */
       readonly contentLengthIndex: number;
     }
@@ -113,15 +110,6 @@ export function createParamsBuilder(app: ParamsAppConfig, server: ParamsServerIn
   const maxBytes = app.maxParamsBytes;
 
   // The per-app part, encoded once: generated constants, then app.params (which win).
-  const staticPairs: Array<[string, string]> = [];
-  let staticBytes = 0;
-  let staticLargest = 0;
-  const addStatic = (name: string, value: string) => {
-    const size = pairSize(utf8Length(name), utf8Length(value));
-    staticPairs.push([name, value]);
-    staticBytes += size;
-    staticLargest = Math.max(staticLargest, size);
-  };
   const generated: Array<[string, string]> = [
     ['GATEWAY_INTERFACE', 'CGI/1.1'],
     ['SERVER_SOFTWARE', server.software ?? SERVER_SOFTWARE],
@@ -130,10 +118,10 @@ export function createParamsBuilder(app: ParamsAppConfig, server: ParamsServerIn
     // php-cgi (and php-fpm built with force-cgi-redirect) refuses to run without it.
     ['REDIRECT_STATUS', '200'],
   ];
-  for (const [name, value] of generated) if (!configured.has(name)) addStatic(name, value);
-  for (const [name, value] of Object.entries(app.params)) addStatic(name, value);
-  // a pair too large for any record makes every request a 431 (below), before any encoding
-  const statics = new PreEncodedParams(staticLargest > MAX_NV_PAIR_LENGTH ? [] : staticPairs);
+  const statics = new StaticParams([
+    ...generated.filter(([name]) => !configured.has(name)),
+    ...Object.entries(app.params),
+  ]);
 
   // Header name → its CGI name, or null when the header is dropped. Names repeat from request
   // to request (and in different spellings), so the translation is cached, bounded: one entry
@@ -157,15 +145,10 @@ export function createParamsBuilder(app: ParamsAppConfig, server: ParamsServerIn
   };
 
   return (req, script, contentLength) => {
-    const params = new ParamList(statics, staticPairs);
-    let bytes = staticBytes;
-    let largest = staticLargest;
+    const params = new ParamList(statics);
     const add = (name: string, value: string, valueBytes: number) => {
       if (configured.size !== 0 && configured.has(name)) return;
       params.push(name, value, valueBytes);
-      const size = pairSize(name.length, valueBytes);
-      bytes += size;
-      if (size > largest) largest = size;
     };
 
     // CONTENT_LENGTH first, at a known index, so it can be patched once the body is known.
@@ -214,11 +197,7 @@ export function createParamsBuilder(app: ParamsAppConfig, server: ParamsServerIn
         // Repeated header: one param, joined as a single header line would be (RFC 9110
         // §5.3), except Cookie, whose own separator is "; " (RFC 6265 §5.4).
         const sep = name === HTTP_COOKIE ? '; ' : ', ';
-        const prevBytes = params.valueBytes(entry.at);
-        const joinedBytes = prevBytes + sep.length + valueBytes;
-        const size = pairSize(name.length, joinedBytes);
-        bytes += size - pairSize(name.length, prevBytes);
-        if (size > largest) largest = size;
+        const joinedBytes = params.valueBytes(entry.at) + sep.length + valueBytes;
         params.set(entry.at, params.value(entry.at) + sep + value, joinedBytes);
       }
     }
@@ -281,23 +260,22 @@ export function createParamsBuilder(app: ParamsAppConfig, server: ParamsServerIn
       add('HTTPS', 'on', 2);
     } else add('REQUEST_SCHEME', 'http', 4);
 
-    if (bytes > maxBytes) {
+    if (params.bytes > maxBytes) {
       return {
         ok: false,
         status: 431,
-        reason: `the request needs ${bytes} bytes of FastCGI params, more than app.maxParamsBytes (${maxBytes})`,
+        reason: `the request needs ${params.bytes} bytes of FastCGI params, more than app.maxParamsBytes (${maxBytes})`,
       };
     }
-    if (largest > MAX_NV_PAIR_LENGTH) {
+    if (params.largest > MAX_NV_PAIR_LENGTH) {
       // php-fpm parses each PARAMS record on its own: a pair must fit one record.
       return {
         ok: false,
         status: 431,
-        reason: `a header or the URI is larger than one FastCGI record (${largest} bytes)`,
+        reason: `a header or the URI is larger than one FastCGI record (${params.largest} bytes)`,
       };
     }
-    params.bytes = bytes;
-    return { ok: true, params, bytes, contentLengthIndex };
+    return { ok: true, params, contentLengthIndex };
   };
 }
 

@@ -71,7 +71,6 @@ export class RequestMapper {
       params(contentLength) {
         if (contentLengthIndex >= 0 && contentLength !== 0) {
           const cl = String(contentLength);
-          params.bytes += cl.length - params.valueBytes(contentLengthIndex);
           params.set(contentLengthIndex, cl, cl.length);
         }
         return params;

@@ -252,7 +252,7 @@ describe('CGI params', () => {
     );
     assert.ok(r.ok);
     const encoded = encodeNameValuePairs(r.params.pairs()).reduce((n, b) => n + b.length, 0);
-    assert.equal(r.bytes, encoded);
+    assert.equal(r.params.bytes, encoded);
     assert.equal(r.params.value(r.contentLengthIndex), '5');
     // the sizes measured while building encode exactly what measuring each string again would
     assert.deepEqual(
