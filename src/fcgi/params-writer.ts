@@ -78,14 +78,6 @@ export class ParamsWriter {
   }
 
   addPairs(pairs: NameValueInput): this {
-    if (Array.isArray(pairs)) {
-      // the gateway's case, on every request: an indexed loop, no iterator per pair
-      for (let i = 0; i < pairs.length; i++) {
-        const pair = pairs[i] as readonly [string, string];
-        this.add(pair[0], pair[1]);
-      }
-      return this;
-    }
     for (const [name, value] of pairsOf(pairs)) this.add(name, value);
     return this;
   }
