@@ -7,7 +7,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../helpers/ports.ts';
+import { listenPorts } from '../helpers/ports.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -36,34 +36,25 @@ function refused(port: number): Promise<boolean> {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   describe(`npm start stopped by ${signal} to its process group`, () => {
     it('serves the embedded backend, then exits 0 with every port closed', async () => {
-      const [httpPort, grpcPort, adminPort] = [await freePort(), await freePort(), await freePort()];
-      const child = spawn(
-        'npm',
-        [
-          'start',
-          '--',
-          '--http',
-          `127.0.0.1:${httpPort}`,
-          '--grpc',
-          `127.0.0.1:${grpcPort}`,
-          '--admin',
-          `127.0.0.1:${adminPort}`,
-        ],
-        { cwd: ROOT, detached: true, stdio: 'ignore' },
-      );
+      const ports = await listenPorts();
+      const child = spawn('npm', ['start', '--', ...ports.flags], {
+        cwd: ROOT,
+        detached: true,
+        stdio: 'ignore',
+      });
       const exited = once(child, 'exit');
       try {
         let ready = 0;
         for (let i = 0; i < 200 && ready !== 200; i++) {
-          ready = await get(adminPort, '/readyz').catch(() => 0);
+          ready = await get(ports.admin, '/readyz').catch(() => 0);
           if (ready !== 200) await new Promise((r) => setTimeout(r, 50));
         }
         assert.equal(ready, 200, 'the service came up');
-        assert.equal(await get(httpPort, '/echo'), 200, 'the embedded backend answers through the gateway');
+        assert.equal(await get(ports.http, '/echo'), 200, 'the embedded backend answers through the gateway');
         process.kill(-child.pid!, signal);
         const [code, sig] = await exited;
         assert.deepEqual([code, sig], [0, null], 'npm start exits 0');
-        for (const port of [httpPort, grpcPort, adminPort])
+        for (const port of [ports.http, ports.grpc, ports.admin])
           assert.equal(await refused(port), true, `port ${port} closed`);
       } finally {
         if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');

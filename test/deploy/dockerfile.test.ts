@@ -20,7 +20,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { DEFAULTS } from '../../src/config/schema.ts';
-import { eventually, freePort, httpGet, type ServeProcess, startServe } from '../helpers/serve-process.ts';
+import { type ListenPorts, listenPorts } from '../helpers/ports.ts';
+import { eventually, httpGet, type ServeProcess, startServe } from '../helpers/serve-process.ts';
 import {
   dockerignoreIncludes,
   execForm,
@@ -145,20 +146,18 @@ describe('deploy/Dockerfile', () => {
 describe('the production file set of the image runs', () => {
   let app: string;
   let proc: ServeProcess | undefined;
-  const ports = { http: 0, grpc: 0, admin: 0 };
+  let ports: ListenPorts;
 
   before(async () => {
     app = mkdtempSync(path.join(tmpdir(), 'fcgi-pool-image-'));
     await replay(app);
-    ports.http = await freePort();
-    ports.grpc = await freePort();
-    ports.admin = await freePort();
+    ports = await listenPorts();
     proc = startServe({
       cwd: app,
       args: [
         ...(execForm(find(final, 'CMD')[0].args) ?? []),
-        ...['--http', `127.0.0.1:${ports.http}`, '--grpc', `127.0.0.1:${ports.grpc}`],
-        ...['--admin', `127.0.0.1:${ports.admin}`, '--threads', '1', '--access-log', 'off'],
+        ...ports.flags,
+        ...['--threads', '1', '--access-log', 'off'],
       ],
     });
   });

@@ -7,8 +7,9 @@ import http from 'node:http';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type PhpFpm, startPhpFpm } from '../helpers/php-fpm.ts';
+import { listenPorts } from '../helpers/ports.ts';
 import { type ServeProcess, startServe } from '../helpers/serve-process.ts';
-import { freePort, send } from './gateway-harness.ts';
+import { send } from './gateway-harness.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -20,16 +21,11 @@ const running: Serve[] = [];
 
 /** Starts `node bin/fcgi-pool.js serve <args>` on free ports and waits until HTTP answers. */
 async function serve(args: string[], env: Record<string, string> = {}): Promise<Serve> {
-  const [port, grpc, admin] = [await freePort(), await freePort(), await freePort()];
-  const listen = [
-    '--http',
-    `127.0.0.1:${port}`,
-    '--grpc',
-    `127.0.0.1:${grpc}`,
-    '--admin',
-    `127.0.0.1:${admin}`,
-  ];
-  const s: Serve = { ...startServe({ cwd: ROOT, env, args: ['serve', ...listen, ...args] }), port };
+  const ports = await listenPorts();
+  const s: Serve = {
+    ...startServe({ cwd: ROOT, env, args: ['serve', ...ports.flags, ...args] }),
+    port: ports.http,
+  };
   running.push(s);
   const deadline = Date.now() + 20_000;
   while (!s.output().includes('fcgi-pool is serving')) {

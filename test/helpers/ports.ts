@@ -28,3 +28,25 @@ async function canListen(port: number): Promise<boolean> {
   await once(server, 'close');
   return true;
 }
+
+/** Free ports for `fcgi-pool serve`'s three listeners, and the flags that give them to it. */
+export interface ListenPorts {
+  readonly http: number;
+  readonly grpc: number;
+  readonly admin: number;
+  /** `--http 127.0.0.1:P --grpc 127.0.0.1:P --admin 127.0.0.1:P` */
+  readonly flags: string[];
+}
+
+export async function listenPorts(): Promise<ListenPorts> {
+  const [http, grpc, admin] = [await freePort(), await freePort(), await freePort()];
+  const flags = [
+    '--http',
+    `127.0.0.1:${http}`,
+    '--grpc',
+    `127.0.0.1:${grpc}`,
+    '--admin',
+    `127.0.0.1:${admin}`,
+  ];
+  return { http, grpc, admin, flags };
+}
