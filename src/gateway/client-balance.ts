@@ -25,8 +25,6 @@ export class ClientBalancer {
   /** Serves a connection on this thread (it arrives paused; serve resumes it). */
   readonly #serve: (socket: net.Socket) => void;
   #closing = false;
-  /** Connections served on this thread now (accepted and kept, or moved here). */
-  #open = 0;
   #onDrained: (() => void) | null = null;
 
   constructor(pt: PoolThread, serve: (socket: net.Socket) => void) {
@@ -102,17 +100,16 @@ export class ClientBalancer {
    * only for the connections it accepted itself, not for those moved here.
    */
   drained(cb: () => void): void {
-    if (this.#open === 0) cb();
+    if (this.#pt.shm.stats.clients(this.#pt.thread) === 0) cb();
     else this.#onDrained = cb;
   }
 
+  /** Serves a connection here; this thread's client gauge counts it while it is open. */
   #keep(socket: net.Socket): void {
     const { thread, shm } = this.#pt;
-    this.#open++;
     shm.stats.clientOpened(thread);
     socket.once('close', () => {
-      shm.stats.clientClosed(thread);
-      if (--this.#open === 0 && this.#onDrained !== null) {
+      if (shm.stats.clientClosed(thread) === 0 && this.#onDrained !== null) {
         const cb = this.#onDrained;
         this.#onDrained = null;
         cb();

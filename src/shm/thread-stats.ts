@@ -118,8 +118,9 @@ export class ThreadStats {
   clientOpened(thread: number): void {
     Atomics.add(this.i32, this.at(thread) + ThreadWord.CLIENTS, 1);
   }
-  clientClosed(thread: number): void {
-    Atomics.sub(this.i32, this.at(thread) + ThreadWord.CLIENTS, 1);
+  /** Returns the connections still open on `thread`. */
+  clientClosed(thread: number): number {
+    return Atomics.sub(this.i32, this.at(thread) + ThreadWord.CLIENTS, 1) - 1;
   }
   /** The client connections of a thread that died went with it, and its listener. */
   clearClients(thread: number): void {
