@@ -70,6 +70,7 @@ export async function startService(config: Config, log: Logger): Promise<Service
     requestTimeoutMs: 300_000,
     headersTimeoutMs: 60_000,
     fastFront: config.httpFront === 'fast',
+    warmUp: config.warmUp,
   };
   let runtime: PoolRuntime;
   try {

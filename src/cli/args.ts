@@ -104,6 +104,11 @@ export function buildProgram(version: string, onParsed: (r: CliCommand) => void)
       ),
     )
     .option(
+      '--warm-up <requests>',
+      'requests each worker runs against an in-process responder before it listens, 0: none (default: 10000)',
+      intParser('--warm-up'),
+    )
+    .option(
       '--connect-timeout <ms>',
       'backend connect timeout (default: 3000)',
       intParser('--connect-timeout'),

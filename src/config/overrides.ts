@@ -9,6 +9,7 @@ export interface ConfigFlags {
   threads?: number;
   fastPath?: boolean;
   httpFront?: string;
+  warmUp?: number;
   http?: string;
   grpc?: string;
   admin?: string;
@@ -49,6 +50,8 @@ export const OVERRIDES: readonly Override[] = [
   { path: ['threads'], env: 'FCGI_POOL_THREADS', flag: 'threads', option: '--threads' },
   { path: ['fastPath'], env: 'FCGI_POOL_FAST_PATH', flag: 'fastPath', option: '--fast-path' },
   { path: ['httpFront'], env: 'FCGI_POOL_HTTP_FRONT', flag: 'httpFront', option: '--http-front' },
+  { path: ['warmUp', 'requests'], env: 'FCGI_POOL_WARM_UP', flag: 'warmUp', option: '--warm-up' },
+  { path: ['warmUp', 'maxMs'], env: 'FCGI_POOL_WARM_UP_MAX' },
   { path: ['listen', 'http'], env: 'FCGI_POOL_HTTP', flag: 'http', option: '--http' },
   { path: ['listen', 'grpc'], env: 'FCGI_POOL_GRPC', flag: 'grpc', option: '--grpc' },
   { path: ['listen', 'admin'], env: 'FCGI_POOL_ADMIN', flag: 'admin', option: '--admin' },

@@ -235,6 +235,19 @@ const DiscoverySchema = z
   })
   .prefault({});
 
+const WarmUpSchema = z
+  .strictObject({
+    /**
+     * Requests each worker runs through its own gateway, against an in-process FastCGI responder,
+     * before its listener opens, so the JIT has compiled the request path when clients arrive.
+     * 0: none.
+     */
+    requests: intField(0, 1_000_000).default(10_000),
+    /** Stop the warm-up after this long even if fewer requests ran (it delays readiness). */
+    maxMs: intField(0, 60_000).default(3000),
+  })
+  .prefault({});
+
 const LogSchema = z
   .strictObject({
     level: enumField(LOG_LEVELS).default('info'),
@@ -253,6 +266,7 @@ const RawConfigSchema = z.strictObject({
    * everything else by node:http; `node`: every request through node:http, for comparison.
    */
   httpFront: enumField(HTTP_FRONTS).default('fast'),
+  warmUp: WarmUpSchema,
   listen: ListenSchema,
   app: AppSchema,
   serverDefaults: ServerDefaultsSchema,

@@ -19,4 +19,6 @@ export interface GatewayOptions {
   headersTimeoutMs: number;
   /** Requests without a body go through the gateway's own HTTP/1.1 front (else all through node:http). */
   fastFront: boolean;
+  /** Requests run through a private copy of the gateway before the listener opens (warm-up.ts). */
+  warmUp: { requests: number; maxMs: number };
 }

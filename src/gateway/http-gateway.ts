@@ -47,7 +47,16 @@ interface Gateway extends ProxyContext {
   closing: boolean;
 }
 
-export async function startGateway(pt: PoolThread, opts: GatewayOptions, log: Logger): Promise<DataPlane> {
+/** A running gateway: its port (useful when it listened on port 0) and how to stop it. */
+export interface RunningGateway extends DataPlane {
+  readonly port: number;
+}
+
+export async function startGateway(
+  pt: PoolThread,
+  opts: GatewayOptions,
+  log: Logger,
+): Promise<RunningGateway> {
   const { app } = opts;
   const g: Gateway = {
     pt,
@@ -109,6 +118,7 @@ export async function startGateway(pt: PoolThread, opts: GatewayOptions, log: Lo
     'http listener up',
   );
   return {
+    port: (listener.server.address() as AddressInfo).port,
     close(graceMs: number): Promise<void> {
       // Ordered like fastify's close: refuse new connections, let in-flight requests finish
       // (their responses say Connection: close), close each keep-alive connection as soon as

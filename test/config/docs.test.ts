@@ -14,7 +14,7 @@ test('docs/config.md lists every environment variable and flag', () => {
 });
 
 test('docs/config.md lists every setting of every section', () => {
-  for (const section of ['listen', 'app', 'pool', 'shutdown', 'discovery', 'log'] as const) {
+  for (const section of ['warmUp', 'listen', 'app', 'pool', 'shutdown', 'discovery', 'log'] as const) {
     for (const key of Object.keys(DEFAULTS[section])) {
       assert.ok(
         doc.includes(`\`${key}\``) || doc.includes(`\`${section}.${key}\``),

@@ -132,6 +132,15 @@ describe('loadConfig errors name the field and where the value came from', () =>
     assert.match(err.message, /from FCGI_POOL_THREADS/);
   });
 
+  test('a bad warm-up count is named, from the variable or the flag', () => {
+    const env = configError(() => loadConfig({ env: { FCGI_POOL_WARM_UP: 'lots' } }));
+    assert.equal(env.field, 'warmUp.requests');
+    assert.match(env.message, /from FCGI_POOL_WARM_UP/);
+    const flag = configError(() => loadConfig({ flags: { warmUp: 2_000_000 } }));
+    assert.equal(flag.field, 'warmUp.requests');
+    assert.match(flag.message, /from --warm-up/);
+  });
+
   test('a bad flag is named', () => {
     const err = configError(() => loadConfig({ flags: { maxBody: -1 } }));
     assert.equal(err.field, 'app.maxBodyBytes');

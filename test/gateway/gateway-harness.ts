@@ -22,6 +22,8 @@ export async function startTestGateway(config: ConfigInput): Promise<TestGateway
   const port = await freePort();
   const parsed = ConfigSchema.parse({
     threads: 2,
+    // these tests are about answers, not speed: no start-up delay (gateway-process tests warm up)
+    warmUp: { requests: 0 },
     ...config,
     listen: { http: `127.0.0.1:${port}`, grpc: '127.0.0.1:0', admin: '127.0.0.1:0' },
     log: { level: process.env.GW_LOG ?? 'error', access: false, ...config.log },

@@ -15,6 +15,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 interface Serve extends ServeProcess {
   readonly port: number;
+  readonly admin: number;
 }
 
 const running: Serve[] = [];
@@ -25,6 +26,7 @@ async function serve(args: string[], env: Record<string, string> = {}): Promise<
   const s: Serve = {
     ...startServe({ cwd: ROOT, env, args: ['serve', ...ports.flags, ...args] }),
     port: ports.http,
+    admin: ports.admin,
   };
   running.push(s);
   const deadline = Date.now() + 20_000;
@@ -176,4 +178,51 @@ test('SIGTERM under load: accepted requests finish whole, new ones are refused, 
     1 + results.length + steady.filter((o) => o.answered).length,
     'one access-log line for each answered request',
   );
+});
+
+test('warm-up: each worker runs its requests before it listens, and none reaches php-fpm, the access log or the metrics', async () => {
+  const own = await startPhpFpm({ children: 2 });
+  /** php-fpm's own count of what it accepted so far, read through the gateway. */
+  const accepted = async (port: number) => {
+    const status = await send(port, '/fpm-status.php');
+    assert.equal(status.status, 200);
+    return JSON.parse(status.body.toString())['accepted-conn'] as number;
+  };
+  try {
+    const args = ['--backend', own.address, '--docroot', own.docroot, '--threads', '2'];
+    const warm = await serve([...args, '--warm-up', '300']);
+    assert.deepEqual(
+      logLines(warm)
+        .filter((l) => l.msg === 'warmed up')
+        .map((l) => l.requests),
+      [300, 300],
+      'each worker ran its 300 requests before the service said it was serving',
+    );
+    const warmSeen = await accepted(warm.port);
+    const metrics = (await send(warm.admin, '/metrics')).body.toString();
+    const served = [...metrics.matchAll(/^fcgipool_requests_total\{[^}]*\} (\d+)$/gm)];
+    assert.equal(
+      served.reduce((n, m) => n + Number(m[1]), 0),
+      1,
+      'the pool counted the one real request only',
+    );
+    warm.child.kill('SIGTERM');
+    assert.equal(await warm.exited, 0);
+    assert.deepEqual(
+      logLines(warm)
+        .filter((l) => l.msg === 'request')
+        .map((l) => l.url),
+      ['/fpm-status.php'],
+      'one access-log line: the real request',
+    );
+
+    const cold = await serve([...args, '--warm-up', '0']);
+    assert.ok(!logLines(cold).some((l) => l.msg === 'warmed up'), '--warm-up 0 runs none');
+    const coldSeen = (await accepted(cold.port)) - warmSeen;
+    assert.equal(warmSeen, coldSeen, 'php-fpm saw no more of the warmed-up service than of a cold one');
+    cold.child.kill('SIGTERM');
+    assert.equal(await cold.exited, 0);
+  } finally {
+    await own.stop();
+  }
 });

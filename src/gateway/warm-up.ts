@@ -1,0 +1,165 @@
+// Warm-up: before a worker's listener opens, requests run through this thread's own gateway code
+// against an in-process FastCGI responder, so V8 has compiled the request path by the time the
+// first client arrives. Without it a new worker serves its first seconds at 60-80 % of its
+// speed while the JIT catches up (docs/performance.md), the moment a rolling restart sends it
+// traffic. Nothing of it reaches the configured backends, the shared pool or the access log:
+// it runs on a private pool with one server, the responder, on 127.0.0.1.
+
+import net from 'node:net';
+import { Writable } from 'node:stream';
+import { FcgiResponder } from '../fcgi/responder.ts';
+import type { ResponderApp } from '../fcgi/responder-types.ts';
+import { createLogger } from '../logger.ts';
+import { PoolThread } from '../pool/pool-thread.ts';
+import { ServerPool } from '../pool/server-pool.ts';
+import { SharedState } from '../shm/shared-state.ts';
+import type { GatewayOptions } from './gateway-options.ts';
+import { startGateway } from './http-gateway.ts';
+
+/** Keep-alive connections the warm-up client keeps busy (as many as the private pool's cap). */
+const CLIENTS = 8;
+/** How long past the time limit a response may take before its connection is cut. */
+const CUT_AFTER_MS = 1000;
+
+/** What a PHP hello world answers: no Content-Length, so the gateway chunks it as it does for php-fpm. */
+const warmUpApp: ResponderApp = (_req, res) => {
+  res.setHeader('Content-type', 'text/html; charset=UTF-8');
+  res.write('warm-up\n');
+  res.end();
+};
+
+export interface WarmUpResult {
+  requests: number;
+  ms: number;
+}
+
+/**
+ * Runs `requests` GETs for the app's index through a private copy of this thread's gateway, or
+ * fewer if `limitMs` passes first. Static files and the script check are off for it: the point
+ * is the FastCGI path.
+ */
+export async function warmUp(
+  pt: PoolThread,
+  opts: GatewayOptions,
+  requests: number,
+  limitMs: number,
+): Promise<WarmUpResult> {
+  const started = performance.now();
+  const responder = new FcgiResponder({ app: warmUpApp });
+  const backend = await responder.listen(0, '127.0.0.1');
+  const shm = SharedState.create({ threads: 1, maxServers: 1, maxSlots: CLIENTS * 2 });
+  shm.counters.configure(0, CLIENTS);
+  const wpt = new PoolThread({ ...pt.options, thread: 0, shm: SharedState.attach(shm.sab, shm.cfg, 0) });
+  // the settings of a configured server (reuse mode, timeouts), pointed at the responder
+  const model = pt.servers.find((sp) => sp !== undefined)?.settings;
+  wpt.servers[0] = new ServerPool(0, {
+    maxIdle: CLIENTS,
+    reuse: 'always',
+    purgeDelayMs: 60_000,
+    maxRequestsPerConnection: 0,
+    connectTimeoutMs: 1000,
+    readTimeoutMs: 5000,
+    ...model,
+    name: 'warm-up',
+    address: { kind: 'tcp', host: backend.host, port: backend.port },
+    maxConnections: CLIENTS,
+  });
+  // the access-log lines are written (and their code compiled) into a sink
+  const sink = new Writable({ write: (_c, _e, cb) => cb() });
+  const log = createLogger({ level: opts.logLevel, destination: sink as never });
+  const sockets = new Set<net.Socket>();
+  // a response that never ends must not hold the worker's start: its socket is cut
+  const cut = setTimeout(() => {
+    for (const s of sockets) s.destroy();
+  }, limitMs + CUT_AFTER_MS);
+  let done = 0;
+  try {
+    const gw = await startGateway(
+      wpt,
+      {
+        ...opts,
+        listen: { host: '127.0.0.1', port: 0 },
+        servers: [0],
+        app: { ...opts.app, staticFiles: false, checkScriptExists: false },
+      },
+      log,
+    );
+    const deadline = started + limitMs;
+    const path = `/${opts.app.index}`;
+    let sent = 0;
+    /** Whether a client sends one more: `requests` in all, none after the deadline. */
+    const more = () => {
+      if (sent === requests || performance.now() >= deadline) return false;
+      sent++;
+      return true;
+    };
+    const counted = () => {
+      done++;
+    };
+    // one client posts a small form (node:http and the body path), the others GET as most do
+    await Promise.all(
+      Array.from({ length: CLIENTS }, (_, i) =>
+        client(gw.port, i === 0 ? POST(path) : GET(path), sockets, more, counted),
+      ),
+    );
+    await gw.close(0);
+  } finally {
+    clearTimeout(cut);
+    wpt.closed = true;
+    for (const t of [...wpt.tasklets.values()]) t.conn.destroy();
+    await responder.close();
+  }
+  return { requests: done, ms: Math.round(performance.now() - started) };
+}
+
+const HEAD = 'Host: warm-up\r\nUser-Agent: fcgi-pool warm-up\r\nAccept: */*\r\n';
+const GET = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\n${HEAD}\r\n`);
+const FORM = 'warm=up&n=1';
+const POST = (path: string) =>
+  Buffer.from(
+    `POST ${path} HTTP/1.1\r\n${HEAD}Content-Type: application/x-www-form-urlencoded\r\n` +
+      `Content-Length: ${FORM.length}\r\n\r\n${FORM}`,
+  );
+
+/** One keep-alive client: a request, its whole response, the next, while `more()`. */
+function client(
+  port: number,
+  request: Buffer,
+  sockets: Set<net.Socket>,
+  more: () => boolean,
+  counted: () => void,
+): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
+    sockets.add(socket);
+    let buf = '';
+    const next = () => {
+      if (!more()) {
+        socket.end();
+        return;
+      }
+      socket.write(request);
+    };
+    socket.setEncoding('latin1');
+    socket.on('connect', next);
+    socket.on('data', (chunk: string) => {
+      buf += chunk;
+      if (!complete(buf)) return;
+      buf = '';
+      counted();
+      next();
+    });
+    socket.on('error', () => resolve());
+    socket.on('close', () => resolve());
+  });
+}
+
+/** Whether `text` holds one whole response (chunked or with Content-Length). */
+function complete(text: string): boolean {
+  const headEnd = text.indexOf('\r\n\r\n');
+  if (headEnd < 0) return false;
+  const head = text.slice(0, headEnd).toLowerCase();
+  const m = /\r\ncontent-length: *(\d+)/.exec(head);
+  if (m !== null) return text.length - headEnd - 4 >= Number(m[1]);
+  return text.endsWith('\r\n0\r\n\r\n');
+}
