@@ -63,9 +63,11 @@ echo "haproxy 2.6:          $("$FAIR" "http://127.0.0.1:$HP/index.php" "$CONNS" 
 kill "$(cat "$T/haproxy.pid")"; rm -f "$T/haproxy.pid"
 sleep 6 # php-fpm's children let go of HAProxy's kept connections
 
+# setsid: its own session, as HAProxy's -D and bench-peers.sh give theirs; with the kernel's
+# autogroup scheduling a gateway left in this script's session would share wrk's CPU share.
 for threads in 1 2; do
   PP=$(port); GP=$(port); AP=$(port)
-  ./node_modules/.bin/node bin/fcgi-pool.js serve --backend "127.0.0.1:$FP" --docroot "$T/www" --threads "$threads" \
+  setsid ./node_modules/.bin/node bin/fcgi-pool.js serve --backend "127.0.0.1:$FP" --docroot "$T/www" --threads "$threads" \
     --max-connections "$CHILDREN" --http "127.0.0.1:$PP" --grpc "127.0.0.1:$GP" --admin "127.0.0.1:$AP" > "$T/pool.log" 2>&1 &
   POOL=$!
   waitp "$PP" || { echo "fcgi-pool did not start:"; tail -5 "$T/pool.log"; exit 1; }
