@@ -10,14 +10,42 @@ import { Writable } from 'node:stream';
 import { FcgiResponder } from '../fcgi/responder.ts';
 import type { ResponderApp } from '../fcgi/responder-types.ts';
 import { createLogger } from '../logger.ts';
+import type { BackendAddress } from '../pool/connector.ts';
 import { PoolThread } from '../pool/pool-thread.ts';
-import { ServerPool } from '../pool/server-pool.ts';
+import { ServerPool, type ServerSettings } from '../pool/server-pool.ts';
 import { SharedState } from '../shm/shared-state.ts';
 import type { GatewayOptions } from './gateway-options.ts';
 import { startGateway } from './http-gateway.ts';
 
-/** Keep-alive connections the warm-up client keeps busy (as many as the private pool's cap). */
-const CLIENTS = 8;
+/** Keep-alive client connections, each with a request outstanding at all times. */
+const CLIENTS = 16;
+/** The private pool's cap: fewer than the clients, so requests queue as they do under load. */
+const CONNECTIONS = 4;
+/**
+ * A configured server's settings (reuse mode, timeouts) pointed at the responder. Copied by
+ * spreading, so the object has the same shape as the real ones: code optimised on the warm-up's
+ * objects then stays valid for the real pool's instead of being thrown away at its first request.
+ */
+function responderSettings(pt: PoolThread, host: string, port: number): ServerSettings {
+  const model = pt.servers.find((sp) => sp !== undefined)?.settings ?? FALLBACK_SETTINGS;
+  const address: BackendAddress =
+    model.address.kind === 'tcp' ? { ...model.address, host, port } : { kind: 'tcp', host, port };
+  return { ...model, name: 'warm-up', address, maxConnections: CONNECTIONS, maxIdle: CONNECTIONS };
+}
+
+/** For a pool with no server yet (all discovered at run time). */
+const FALLBACK_SETTINGS: ServerSettings = {
+  name: 'warm-up',
+  address: { kind: 'tcp', host: '127.0.0.1', port: 0 },
+  maxConnections: CONNECTIONS,
+  maxIdle: CONNECTIONS,
+  reuse: 'always',
+  purgeDelayMs: 60_000,
+  maxRequestsPerConnection: 0,
+  connectTimeoutMs: 1000,
+  readTimeoutMs: 5000,
+};
+
 /** How long past the time limit a response may take before its connection is cut. */
 const CUT_AFTER_MS = 1000;
 
@@ -47,23 +75,12 @@ export async function warmUp(
   const started = performance.now();
   const responder = new FcgiResponder({ app: warmUpApp });
   const backend = await responder.listen(0, '127.0.0.1');
-  const shm = SharedState.create({ threads: 1, maxServers: 1, maxSlots: CLIENTS * 2 });
-  shm.counters.configure(0, CLIENTS);
-  const wpt = new PoolThread({ ...pt.options, thread: 0, shm: SharedState.attach(shm.sab, shm.cfg, 0) });
-  // the settings of a configured server (reuse mode, timeouts), pointed at the responder
-  const model = pt.servers.find((sp) => sp !== undefined)?.settings;
-  wpt.servers[0] = new ServerPool(0, {
-    maxIdle: CLIENTS,
-    reuse: 'always',
-    purgeDelayMs: 60_000,
-    maxRequestsPerConnection: 0,
-    connectTimeoutMs: 1000,
-    readTimeoutMs: 5000,
-    ...model,
-    name: 'warm-up',
-    address: { kind: 'tcp', host: backend.host, port: backend.port },
-    maxConnections: CLIENTS,
-  });
+  const shm = SharedState.create({ threads: 1, maxServers: 1, maxSlots: CONNECTIONS * 2 });
+  shm.counters.configure(0, CONNECTIONS);
+  // built as worker-main builds its own (same shapes, see responderSettings)
+  const { thread: _, shm: __, connector: ___, ...settings } = pt.options;
+  const wpt = new PoolThread({ thread: 0, shm: SharedState.attach(shm.sab, shm.cfg, 0), ...settings });
+  wpt.servers[0] = new ServerPool(0, responderSettings(pt, backend.host, backend.port));
   // the access-log lines are written (and their code compiled) into a sink
   const sink = new Writable({ write: (_c, _e, cb) => cb() });
   const log = createLogger({ level: opts.logLevel, destination: sink as never });
@@ -79,7 +96,8 @@ export async function warmUp(
       {
         ...opts,
         listen: { host: '127.0.0.1', port: 0 },
-        servers: [0],
+        // the private pool's one server; absent stays absent (every server: here the one)
+        ...(opts.servers === undefined ? {} : { servers: [0] }),
         app: { ...opts.app, staticFiles: false, checkScriptExists: false },
       },
       log,
@@ -140,10 +158,11 @@ function client(
       }
       socket.write(request);
     };
-    socket.setEncoding('latin1');
     socket.on('connect', next);
-    socket.on('data', (chunk: string) => {
-      buf += chunk;
+    // Buffers, not setEncoding(): the gateway's own sockets never decode, and a decoder would
+    // give the stream objects another shape than theirs
+    socket.on('data', (chunk: Buffer) => {
+      buf += chunk.toString('latin1');
       if (!complete(buf)) return;
       buf = '';
       counted();
