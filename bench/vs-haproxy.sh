@@ -3,7 +3,8 @@
 # script; HAProxy 2.6 (fcgi-app, option keep-conn, http-reuse always, nbthread 2), then
 # fcgi-pool with 1 and with 2 worker threads, each under `wrk -t2 -c32 -d10s --latency`.
 # Each line also says how many of wrk's connections were served at all (bench/fairness.sh):
-# wrk's latency figures only count requests that completed.
+# wrk's latency figures only count requests that completed. A second HAProxy line gives its
+# server `maxconn` = children, the configuration that serves every client as fcgi-pool does.
 #
 # Usage (from the project root): bench/vs-haproxy.sh [children=8] [connections=32] [seconds=10]
 # Needs: apt-get install -y php-fpm haproxy wrk
@@ -62,6 +63,14 @@ haproxy -D -f "$T/haproxy.cfg" -p "$T/haproxy.pid" && waitp "$HP" || { echo "hap
 echo "haproxy 2.6:          $("$FAIR" "http://127.0.0.1:$HP/index.php" "$CONNS" "$SECS" | tr '\n' ' ')"
 kill "$(cat "$T/haproxy.pid")"; rm -f "$T/haproxy.pid"
 sleep 6 # php-fpm's children let go of HAProxy's kept connections
+
+# The same HAProxy with the server's maxconn at the children: it queues requests, as fcgi-pool's
+# cap does, instead of parking connections in php-fpm's backlog, so every client is served.
+sed -i "s/proto fcgi\$/proto fcgi maxconn $CHILDREN/" "$T/haproxy.cfg"
+haproxy -D -f "$T/haproxy.cfg" -p "$T/haproxy.pid" && waitp "$HP" || { echo "haproxy did not start"; exit 1; }
+echo "haproxy, maxconn $CHILDREN:    $("$FAIR" "http://127.0.0.1:$HP/index.php" "$CONNS" "$SECS" | tr '\n' ' ')"
+kill "$(cat "$T/haproxy.pid")"; rm -f "$T/haproxy.pid"
+sleep 6
 
 # setsid: its own session, as HAProxy's -D and bench-peers.sh give theirs; with the kernel's
 # autogroup scheduling a gateway left in this script's session would share wrk's CPU share.
