@@ -16,7 +16,11 @@ export async function startDataPlane(pt: PoolThread, options: unknown): Promise<
   const log = createLogger({ level: opts.logLevel, batchMs: LOG_BATCH_MS });
   if (opts.warmUp.requests > 0 && opts.warmUp.maxMs > 0) {
     // a warm-up that fails costs speed, not service: the gateway starts cold
-    await warmUp(pt, opts, opts.warmUp.requests, opts.warmUp.maxMs).then(
+    await warmUp(pt, opts, {
+      requests: opts.warmUp.requests,
+      limitMs: opts.warmUp.maxMs,
+      logBatchMs: LOG_BATCH_MS,
+    }).then(
       (done) => log.info(done, 'warmed up'),
       (err: Error) => log.warn({ err }, 'warm-up failed; serving without it'),
     );

@@ -6,7 +6,6 @@
 // it runs on a private pool with one server, the responder, on 127.0.0.1.
 
 import net from 'node:net';
-import { Writable } from 'node:stream';
 import { FcgiResponder } from '../fcgi/responder.ts';
 import type { ResponderApp } from '../fcgi/responder-types.ts';
 import { createLogger } from '../logger.ts';
@@ -21,6 +20,99 @@ import { startGateway } from './http-gateway.ts';
 const CLIENTS = 16;
 /** The private pool's cap: fewer than the clients, so requests queue as they do under load. */
 const CONNECTIONS = 4;
+/** How long past the time limit a response may take before its connection is cut. */
+const CUT_AFTER_MS = 1000;
+
+/** What a PHP hello world answers: no Content-Length, so the gateway chunks it as it does for php-fpm. */
+const warmUpApp: ResponderApp = (_req, res) => {
+  res.setHeader('Content-type', 'text/html; charset=UTF-8');
+  res.write('warm-up\n');
+  res.end();
+};
+
+const HEAD = 'Host: warm-up\r\nUser-Agent: fcgi-pool warm-up\r\nAccept: */*\r\n';
+const GET = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\n${HEAD}\r\n`);
+const FORM = 'warm=up&n=1';
+const POST = (path: string) =>
+  Buffer.from(
+    `POST ${path} HTTP/1.1\r\n${HEAD}Content-Type: application/x-www-form-urlencoded\r\n` +
+      `Content-Length: ${FORM.length}\r\n\r\n${FORM}`,
+  );
+
+export interface WarmUpOptions {
+  requests: number;
+  /** Stop sending after this long, whatever the count. */
+  limitMs: number;
+  /** The worker logger's batching delay: the access-log lines take the same path into a sink. */
+  logBatchMs: number;
+}
+
+export interface WarmUpResult {
+  requests: number;
+  ms: number;
+}
+
+/**
+ * Runs `requests` requests for the app's index (GETs, and a small form POST on one connection
+ * in 16) through a private copy of this thread's gateway, or fewer if `limitMs` passes first.
+ * Static files and the script check are off for it: the point is the FastCGI path.
+ */
+export async function warmUp(pt: PoolThread, opts: GatewayOptions, w: WarmUpOptions): Promise<WarmUpResult> {
+  const started = performance.now();
+  const responder = new FcgiResponder({ app: warmUpApp });
+  const backend = await responder.listen(0, '127.0.0.1');
+  const shm = SharedState.create({ threads: 1, maxServers: 1, maxSlots: CONNECTIONS * 2 });
+  shm.counters.configure(0, CONNECTIONS);
+  // built as worker-main builds its own (same shapes, see responderSettings)
+  const { thread: _, shm: __, connector: ___, ...settings } = pt.options;
+  const wpt = new PoolThread({ thread: 0, shm: SharedState.attach(shm.sab, shm.cfg, 0), ...settings });
+  wpt.servers[0] = new ServerPool(0, responderSettings(pt, backend.host, backend.port));
+  const log = createLogger({ level: opts.logLevel, destination: { write() {} }, batchMs: w.logBatchMs });
+  const sockets = new Set<net.Socket>();
+  // a response that never ends must not hold the worker's start: its socket is cut
+  const cut = setTimeout(() => {
+    for (const s of sockets) s.destroy();
+  }, w.limitMs + CUT_AFTER_MS);
+  let done = 0;
+  try {
+    const gw = await startGateway(
+      wpt,
+      {
+        ...opts,
+        listen: { host: '127.0.0.1', port: 0 },
+        // the private pool's one server; absent stays absent (every server: here the one)
+        ...(opts.servers === undefined ? {} : { servers: [0] }),
+        app: { ...opts.app, staticFiles: false, checkScriptExists: false },
+      },
+      log,
+    );
+    const deadline = started + w.limitMs;
+    const path = `/${opts.app.index}`;
+    let sent = 0;
+    /** Whether a client sends one more: `requests` in all, none after the deadline. */
+    const more = () => {
+      if (sent === w.requests || performance.now() >= deadline) return false;
+      sent++;
+      return true;
+    };
+    const counted = () => {
+      done++;
+    };
+    await Promise.all(
+      Array.from({ length: CLIENTS }, (_, i) =>
+        client(gw.port, i === 0 ? POST(path) : GET(path), sockets, more, counted),
+      ),
+    );
+    await gw.close(0);
+  } finally {
+    clearTimeout(cut);
+    wpt.closed = true;
+    for (const t of [...wpt.tasklets.values()]) t.conn.destroy();
+    await responder.close();
+  }
+  return { requests: done, ms: Math.round(performance.now() - started) };
+}
+
 /**
  * A configured server's settings (reuse mode, timeouts) pointed at the responder. Copied by
  * spreading, so the object has the same shape as the real ones: code optimised on the warm-up's
@@ -45,99 +137,6 @@ const FALLBACK_SETTINGS: ServerSettings = {
   connectTimeoutMs: 1000,
   readTimeoutMs: 5000,
 };
-
-/** How long past the time limit a response may take before its connection is cut. */
-const CUT_AFTER_MS = 1000;
-
-/** What a PHP hello world answers: no Content-Length, so the gateway chunks it as it does for php-fpm. */
-const warmUpApp: ResponderApp = (_req, res) => {
-  res.setHeader('Content-type', 'text/html; charset=UTF-8');
-  res.write('warm-up\n');
-  res.end();
-};
-
-export interface WarmUpResult {
-  requests: number;
-  ms: number;
-}
-
-/**
- * Runs `requests` GETs for the app's index through a private copy of this thread's gateway, or
- * fewer if `limitMs` passes first. Static files and the script check are off for it: the point
- * is the FastCGI path.
- */
-export async function warmUp(
-  pt: PoolThread,
-  opts: GatewayOptions,
-  requests: number,
-  limitMs: number,
-): Promise<WarmUpResult> {
-  const started = performance.now();
-  const responder = new FcgiResponder({ app: warmUpApp });
-  const backend = await responder.listen(0, '127.0.0.1');
-  const shm = SharedState.create({ threads: 1, maxServers: 1, maxSlots: CONNECTIONS * 2 });
-  shm.counters.configure(0, CONNECTIONS);
-  // built as worker-main builds its own (same shapes, see responderSettings)
-  const { thread: _, shm: __, connector: ___, ...settings } = pt.options;
-  const wpt = new PoolThread({ thread: 0, shm: SharedState.attach(shm.sab, shm.cfg, 0), ...settings });
-  wpt.servers[0] = new ServerPool(0, responderSettings(pt, backend.host, backend.port));
-  // the access-log lines are written (and their code compiled) into a sink
-  const sink = new Writable({ write: (_c, _e, cb) => cb() });
-  const log = createLogger({ level: opts.logLevel, destination: sink as never });
-  const sockets = new Set<net.Socket>();
-  // a response that never ends must not hold the worker's start: its socket is cut
-  const cut = setTimeout(() => {
-    for (const s of sockets) s.destroy();
-  }, limitMs + CUT_AFTER_MS);
-  let done = 0;
-  try {
-    const gw = await startGateway(
-      wpt,
-      {
-        ...opts,
-        listen: { host: '127.0.0.1', port: 0 },
-        // the private pool's one server; absent stays absent (every server: here the one)
-        ...(opts.servers === undefined ? {} : { servers: [0] }),
-        app: { ...opts.app, staticFiles: false, checkScriptExists: false },
-      },
-      log,
-    );
-    const deadline = started + limitMs;
-    const path = `/${opts.app.index}`;
-    let sent = 0;
-    /** Whether a client sends one more: `requests` in all, none after the deadline. */
-    const more = () => {
-      if (sent === requests || performance.now() >= deadline) return false;
-      sent++;
-      return true;
-    };
-    const counted = () => {
-      done++;
-    };
-    // one client posts a small form (node:http and the body path), the others GET as most do
-    await Promise.all(
-      Array.from({ length: CLIENTS }, (_, i) =>
-        client(gw.port, i === 0 ? POST(path) : GET(path), sockets, more, counted),
-      ),
-    );
-    await gw.close(0);
-  } finally {
-    clearTimeout(cut);
-    wpt.closed = true;
-    for (const t of [...wpt.tasklets.values()]) t.conn.destroy();
-    await responder.close();
-  }
-  return { requests: done, ms: Math.round(performance.now() - started) };
-}
-
-const HEAD = 'Host: warm-up\r\nUser-Agent: fcgi-pool warm-up\r\nAccept: */*\r\n';
-const GET = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\n${HEAD}\r\n`);
-const FORM = 'warm=up&n=1';
-const POST = (path: string) =>
-  Buffer.from(
-    `POST ${path} HTTP/1.1\r\n${HEAD}Content-Type: application/x-www-form-urlencoded\r\n` +
-      `Content-Length: ${FORM.length}\r\n\r\n${FORM}`,
-  );
 
 /** One keep-alive client: a request, its whole response, the next, while `more()`. */
 function client(
