@@ -2,7 +2,7 @@
 // (WorkerInit.gateway) and it starts that thread's HTTP gateway on the thread's pool.
 import { createLogger } from '../logger.ts';
 import type { PoolThread } from '../pool/pool-thread.ts';
-import type { DataPlane } from '../worker/worker-main.ts';
+import type { DataPlane, ListenGate } from '../worker/worker-main.ts';
 import type { GatewayOptions } from './gateway-options.ts';
 import { startGateway } from './http-gateway.ts';
 import { warmUp } from './warm-up.ts';
@@ -10,7 +10,7 @@ import { warmUp } from './warm-up.ts';
 /** The longest a worker's log line waits to be written. */
 const LOG_BATCH_MS = 100;
 
-export async function startDataPlane(pt: PoolThread, options: unknown): Promise<DataPlane> {
+export async function startDataPlane(pt: PoolThread, options: unknown, gate: ListenGate): Promise<DataPlane> {
   const opts = options as GatewayOptions;
   // batched: an access-log line per request must not cost a write system call of its own
   const log = createLogger({ level: opts.logLevel, batchMs: LOG_BATCH_MS });
@@ -25,6 +25,8 @@ export async function startDataPlane(pt: PoolThread, options: unknown): Promise<
       (err: Error) => log.warn({ err }, 'warm-up failed; serving without it'),
     );
   }
+  // the listeners open together (a client stays with the thread that accepted it)
+  await gate();
   const plane = await startGateway(pt, opts, log);
   return {
     async close(graceMs: number) {

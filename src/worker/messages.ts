@@ -22,11 +22,15 @@ export type PeerMessage =
 export type MainToWorker =
   | { t: 'control'; id: number; req: ControlRequest }
   | { t: 'peer'; thread: number; port: MessagePort }
-  | { t: 'shutdown'; graceMs: number };
+  | { t: 'shutdown'; graceMs: number }
+  /** Every worker has warmed up: open the HTTP listener (see Supervisor#release). */
+  | { t: 'listen' };
 
 /** Worker → main. */
 export type WorkerToMain =
   | { t: 'ready'; thread: number }
+  /** The data plane is set up (and warmed up) and would open its listener now. */
+  | { t: 'warmed'; thread: number }
   | { t: 'reply'; id: number; ok: true; result: unknown }
   | { t: 'reply'; id: number; ok: false; error: { code: string; message: string } }
   | { t: 'stopped'; thread: number };

@@ -20,6 +20,8 @@ const MAX_RESTART_DELAY_MS = 5_000;
 
 interface Slot {
   worker: Worker | null;
+  /** Its data plane waits to open its listener (it said 'warmed' and has not been told 'listen'). */
+  waiting: boolean;
   ready: boolean;
   restarts: number;
   /** Deaths in a row without a worker that stayed up: the restart delay doubles with each. */
@@ -58,6 +60,7 @@ export class Supervisor extends EventEmitter {
     this.threads = options.shm.cfg.threads;
     this.#slots = Array.from({ length: this.threads }, () => ({
       worker: null,
+      waiting: false,
       ready: false,
       restarts: 0,
       crashes: 0,
@@ -161,10 +164,14 @@ export class Supervisor extends EventEmitter {
     });
     const slot = this.#slots[thread];
     slot.worker = worker;
+    slot.waiting = false;
     slot.ready = false;
     return new Promise<void>((resolve, reject) => {
       worker.on('message', (msg: WorkerToMain) => {
-        if (msg.t === 'ready') {
+        if (msg.t === 'warmed') {
+          slot.waiting = true;
+          this.#release();
+        } else if (msg.t === 'ready') {
           slot.ready = true;
           slot.readySince = Date.now();
           this.emit('ready', thread);
@@ -200,6 +207,21 @@ export class Supervisor extends EventEmitter {
         }, delay).unref();
       });
     });
+  }
+
+  /**
+   * Lets the waiting workers open their listeners: at the first start only once every worker is
+   * waiting, since the kernel gives each new connection to one of the listeners open at that
+   * moment and a client keeps its thread (a load generator that connects at once would find one
+   * thread listening and put every client there); a restarted worker joins at once.
+   */
+  #release(): void {
+    if (!this.#started && !this.#slots.every((s) => s.waiting || s.ready)) return;
+    for (const s of this.#slots) {
+      if (!s.waiting) continue;
+      s.waiting = false;
+      s.worker?.postMessage({ t: 'listen' } satisfies MainToWorker);
+    }
   }
 
   #reclaim(thread: number, attempt = 0): ReclaimResult | null {

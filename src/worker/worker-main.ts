@@ -16,6 +16,9 @@ export interface DataPlane {
   close(graceMs: number): Promise<void>;
 }
 
+/** Resolves when this worker may open its listener: every worker has warmed up (Supervisor). */
+export type ListenGate = () => Promise<void>;
+
 const init = workerData as WorkerInit;
 const port = parentPort!;
 const shm = SharedState.attach(init.sab, init.shmCfg, init.thread);
@@ -81,13 +84,22 @@ port.on('message', (msg: MainToWorker) => {
     attachPeer(msg.thread, msg.port);
   } else if (msg.t === 'shutdown') {
     void shutdown(msg.graceMs);
+  } else if (msg.t === 'listen') {
+    mayListen?.();
   }
 });
 
+let mayListen: (() => void) | null = null;
+const gate: ListenGate = () =>
+  new Promise<void>((resolve) => {
+    mayListen = resolve;
+    port.postMessage({ t: 'warmed', thread: pt.thread } satisfies WorkerToMain);
+  });
+
 if (init.gateway) {
   const mod = (await import(init.gateway.module)) as {
-    startDataPlane(pt: PoolThread, options: unknown): Promise<DataPlane>;
+    startDataPlane(pt: PoolThread, options: unknown, gate: ListenGate): Promise<DataPlane>;
   };
-  dataPlane = await mod.startDataPlane(pt, init.gateway.options);
+  dataPlane = await mod.startDataPlane(pt, init.gateway.options, gate);
 }
 port.postMessage({ t: 'ready', thread: pt.thread } satisfies WorkerToMain);
