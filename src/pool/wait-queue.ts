@@ -11,7 +11,9 @@ export interface Waiter<T> {
 }
 
 export class WaitQueue<T> {
-  #items: Array<Waiter<T> | undefined> = new Array(16);
+  // filled with undefined, not holes of small integers: storing the first waiter then changes no
+  // array shape, which would throw away the code optimised on another (e.g. the warm-up's) queue
+  #items: Array<Waiter<T> | undefined> = new Array(16).fill(undefined);
   #head = 0;
   #size = 0;
 
@@ -58,7 +60,7 @@ export class WaitQueue<T> {
   }
 
   #grow(): void {
-    const next: Array<Waiter<T> | undefined> = new Array(this.#items.length * 2);
+    const next: Array<Waiter<T> | undefined> = new Array(this.#items.length * 2).fill(undefined);
     for (let i = 0; i < this.#size; i++) next[i] = this.#items[(this.#head + i) & (this.#items.length - 1)];
     this.#items = next;
     this.#head = 0;
