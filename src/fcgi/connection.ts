@@ -73,8 +73,14 @@ export class FcgiConnection {
   #active = 0;
   #nextId = 1;
   #paused = 0;
-  /** Requests whose END_REQUEST arrived in the chunk being parsed: onEnd runs after the chunk. */
-  readonly #completed: FcgiRequest[] = [];
+  /**
+   * Requests whose END_REQUEST arrived in the chunk being parsed (the first #completedCount):
+   * onEnd runs after the chunk. Preallocated with nulls, as #slots: at most maxConcurrent end in
+   * one chunk, and the first completion changes no array shape (an empty array's first push
+   * did, throwing away the code compiled on other connections).
+   */
+  readonly #completed: Array<FcgiRequest | null>;
+  #completedCount = 0;
 
   constructor(socket: net.Socket, options: FcgiConnectionOptions = {}) {
     this.socket = socket;
@@ -83,6 +89,7 @@ export class FcgiConnection {
     this.maxConcurrent = Math.max(1, Math.min(0xffff, Math.floor(options.maxConcurrent ?? 1)));
     this.#flags = this.keepConn ? FCGI_KEEP_CONN : 0;
     this.#slots = new Array(this.maxConcurrent + 1).fill(null);
+    this.#completed = new Array(this.maxConcurrent).fill(null);
     this.#parser = new RecordParser(this.onRecord);
     this.localAddress = addressOf(socket.localAddress, socket.localPort);
     this.remoteAddress = addressOf(socket.remoteAddress, socket.remotePort);
@@ -258,7 +265,7 @@ export class FcgiConnection {
     } catch (err) {
       this.destroy(err as Error);
     }
-    if (this.#completed.length > 0) this.#flushCompleted();
+    if (this.#completedCount > 0) this.#flushCompleted();
   };
 
   private readonly onSocketEnd = (): void => {
@@ -352,7 +359,7 @@ export class FcgiConnection {
     req.done = true;
     req.appStatus = appStatus;
     req.protocolStatus = protocolStatus;
-    this.#completed.push(req);
+    this.#completed[this.#completedCount++] = req;
   }
 
   #flushCompleted(): void {
@@ -360,10 +367,15 @@ export class FcgiConnection {
     // connection, so a handler that reuses it in onEnd sees the truth in `closed`.
     if (!this.closed && !this.reusable && this.#active === 0) this.destroy();
     const done = this.#completed;
+    const n = this.#completedCount;
     try {
-      for (let i = 0; i < done.length; i++) done[i].handler.onEnd(done[i].appStatus, done[i].protocolStatus);
+      for (let i = 0; i < n; i++) {
+        const req = done[i]!;
+        req.handler.onEnd(req.appStatus, req.protocolStatus);
+      }
     } finally {
-      done.length = 0;
+      done.fill(null, 0, n);
+      this.#completedCount = 0;
     }
   }
 

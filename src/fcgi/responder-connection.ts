@@ -49,6 +49,7 @@ class ServerRequest {
 
 export class ResponderConnection implements ResponseSink {
   readonly connectionId: number;
+  readonly phpHeaders: boolean;
   readonly socket: net.Socket;
   readonly #host: ResponderHost;
   readonly #parser: RecordParser;
@@ -62,6 +63,7 @@ export class ResponderConnection implements ResponseSink {
     this.#host = host;
     this.socket = socket;
     this.connectionId = connectionId;
+    this.phpHeaders = host.options.phpHeaders === true;
     this.#parser = new RecordParser((type, id, content) => this.#onRecord(type, id, content));
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {

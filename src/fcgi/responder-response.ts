@@ -7,6 +7,8 @@ import type { ResponderResponse } from './responder-types.ts';
 /** What a response needs from its connection. */
 export interface ResponseSink {
   readonly connectionId: number;
+  /** ResponderOptions.phpHeaders. */
+  readonly phpHeaders: boolean;
   /** Writes stream records for the request; returns the socket's back-pressure answer. */
   writeStream(requestId: number, type: number, data: Uint8Array): boolean;
   /** Resolves when the socket drains or closes. */
@@ -82,8 +84,10 @@ export class CgiResponse implements ResponderResponse {
   /** Headers and the first body bytes go out in one record. */
   #sendHeaders(body: Uint8Array): boolean {
     this.headersSent = true;
-    let head = `Status: ${this.#status} ${REASONS[this.#status] ?? 'Unknown'}\r\n`;
-    head += `X-Fcgi-Connection-Id: ${this.#sink.connectionId}\r\n`;
+    const php = this.#sink.phpHeaders;
+    let head =
+      php && this.#status === 200 ? '' : `Status: ${this.#status} ${REASONS[this.#status] ?? 'Unknown'}\r\n`;
+    if (!php) head += `X-Fcgi-Connection-Id: ${this.#sink.connectionId}\r\n`;
     if (!this.#headers.has('content-type')) head += 'Content-Type: text/plain; charset=utf-8\r\n';
     for (const [name, value] of this.#headers.values()) head += `${name}: ${value}\r\n`;
     head += '\r\n';

@@ -56,6 +56,11 @@ export interface ResponderOptions {
    * answering GET_VALUES, and a second BEGIN_REQUEST while busy gets CANT_MPX_CONN.
    */
   mpxs?: boolean;
+  /**
+   * Response heads as php-fpm writes them: no `Status` line for a 200 and no
+   * X-Fcgi-Connection-Id (the gateway's warm-up, which should see what php-fpm sends).
+   */
+  phpHeaders?: boolean;
   /** FCGI_MAX_CONNS / FCGI_MAX_REQS answered when mpxs (default 100). */
   maxConns?: number;
 }

@@ -18,11 +18,11 @@ export type CgiParseResult =
       readonly done: true;
       readonly status: number;
       /** Reason phrase from `Status: 404 Gone Fishing`, when PHP gave one. */
-      readonly reason?: string;
+      readonly reason: string | undefined;
       /** Names as PHP first wrote them; repeated headers (Set-Cookie) as arrays. */
       readonly headers: OutgoingHttpHeaders;
       /** From Content-Length, to check the body against (undefined: not given). */
-      readonly contentLength?: number;
+      readonly contentLength: number | undefined;
       /** Body bytes that came in the chunk that ended the head (may be empty). */
       readonly body: Buffer;
     };
@@ -100,12 +100,12 @@ export class CgiResponseParser {
         ? chunk.toString('latin1', 0, headEndInChunk)
         : Buffer.concat([...this.#pending, chunk.subarray(0, headEndInChunk)], headBytes).toString('latin1');
     this.#pending = [];
-    return { ...parseHead(head), body: chunk.subarray(headEndInChunk) };
+    return parseHead(head, chunk.subarray(headEndInChunk));
   }
 }
 
 /** Parses the head text (latin1: one char per byte, as Node writes header values back). */
-function parseHead(head: string): Omit<Extract<CgiParseResult, { done: true }>, 'body'> {
+function parseHead(head: string, body: Buffer): CgiParseResult {
   const headers: OutgoingHttpHeaders = {};
   // lower-case name → the spelling used as key in `headers`
   const keys = new Map<string, string>();
@@ -167,13 +167,9 @@ function parseHead(head: string): Omit<Extract<CgiParseResult, { done: true }>, 
     }
   }
 
-  return {
-    done: true,
-    status: status ?? (location ? 302 : 200),
-    ...(reason !== undefined ? { reason } : {}),
-    headers,
-    ...(contentLength !== undefined ? { contentLength } : {}),
-  };
+  // every key always present: one object shape whatever PHP sent, so the code that reads it
+  // stays monomorphic
+  return { done: true, status: status ?? (location ? 302 : 200), reason, headers, contentLength, body };
 }
 
 function tooLarge(max: number): GatewayError {

@@ -59,7 +59,7 @@ export interface WarmUpResult {
  */
 export async function warmUp(pt: PoolThread, opts: GatewayOptions, w: WarmUpOptions): Promise<WarmUpResult> {
   const started = performance.now();
-  const responder = new FcgiResponder({ app: warmUpApp });
+  const responder = new FcgiResponder({ app: warmUpApp, phpHeaders: true });
   const backend = await responder.listen(0, '127.0.0.1');
   const shm = SharedState.create({ threads: 1, maxServers: 1, maxSlots: CONNECTIONS * 2 });
   shm.counters.configure(0, CONNECTIONS);

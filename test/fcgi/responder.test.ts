@@ -95,6 +95,24 @@ describe('FcgiResponder', () => {
     assert.equal(cgi.headers['x-fcgi-connection-id'], '1');
   });
 
+  it('phpHeaders: a 200 head as php-fpm writes it (no Status, no connection id), other statuses keep Status', async (t) => {
+    const { addr } = await startResponder(t, {
+      phpHeaders: true,
+      app: (req, res) => {
+        if (req.params.REQUEST_URI === '/missing') res.status(404);
+        res.setHeader('Content-type', 'text/html; charset=UTF-8');
+        res.end();
+      },
+    });
+    const ok = await rawExchange(t, addr, rawRequest(1, { REQUEST_URI: '/' }), ended(1));
+    assert.equal(
+      stdoutOf(ok.records, 1).toString('latin1'),
+      'Content-type: text/html; charset=UTF-8\r\n\r\n',
+    );
+    const missing = await rawExchange(t, addr, rawRequest(1, { REQUEST_URI: '/missing' }), ended(1));
+    assert.match(stdoutOf(missing.records, 1).toString('latin1'), /^Status: 404 Not Found\r\nContent-type: /);
+  });
+
   it('closes the connection after the request when FCGI_KEEP_CONN is not set', async (t) => {
     const { addr } = await startResponder(t);
     const { records, closed } = await rawExchange(t, addr, rawRequest(1, { REQUEST_URI: '/' }, 0));
