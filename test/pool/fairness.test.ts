@@ -24,8 +24,10 @@ describe('no thread starves', () => {
       run_ = i > 0 && bothRunning[i] === bothRunning[i - 1] ? run_ + 1 : 1;
       longest = Math.max(longest, run_);
     }
-    // quiet machine: 2 or 3; loaded CI: up to 5; without the push the other thread starves
-    assert.ok(longest <= 8, `one thread got ${longest} responses in a row while the other waited`);
+    // quiet machine: 2 or 3; loaded CI: up to 9 (a thread descheduled for longer than the
+    // starvation bound while other test files warm up their workers); without the push the
+    // other thread starves: all of its 60 after the first thread's 60
+    assert.ok(longest <= 15, `one thread got ${longest} responses in a row while the other waited`);
     assert.equal(order.length, 2 * perThread);
   });
 });
