@@ -53,9 +53,10 @@ export interface WarmUpResult {
 }
 
 /**
- * Runs `requests` requests for the app's index (GETs, and a small form POST on one connection
- * in 16) through a private copy of this thread's gateway, or fewer if `limitMs` passes first.
- * Static files and the script check are off for it: the point is the FastCGI path.
+ * Runs `requests` requests for the app's index or another script (GETs, and a small form POST
+ * on one connection in 16) through a private copy of this thread's gateway, or fewer if
+ * `limitMs` passes first. Static files and the script check are off for it: the point is the
+ * FastCGI path.
  */
 export async function warmUp(pt: PoolThread, opts: GatewayOptions, w: WarmUpOptions): Promise<WarmUpResult> {
   const started = performance.now();
@@ -87,7 +88,7 @@ export async function warmUp(pt: PoolThread, opts: GatewayOptions, w: WarmUpOpti
       log,
     );
     const deadline = started + w.limitMs;
-    const path = `/${opts.app.index}`;
+    const path = warmUpPath(opts);
     let sent = 0;
     /** Whether a client sends one more: `requests` in all, none after the deadline. */
     const more = () => {
@@ -111,6 +112,16 @@ export async function warmUp(pt: PoolThread, opts: GatewayOptions, w: WarmUpOpti
     await responder.close();
   }
   return { requests: done, ms: Math.round(performance.now() - started) };
+}
+
+/**
+ * The app's index when it is a script, else a made-up script name: the warm-up is for the
+ * FastCGI path, and an index such as index.html would be answered 404 without reaching it.
+ */
+function warmUpPath(opts: GatewayOptions): string {
+  const { index, scriptExtensions, routeAll } = opts.app;
+  if (routeAll || scriptExtensions.some((ext) => index.endsWith(ext))) return `/${index}`;
+  return `/index${scriptExtensions[0]}`;
 }
 
 /**
