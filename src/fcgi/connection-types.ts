@@ -21,9 +21,8 @@ export interface FcgiConnectionOptions {
 
 /**
  * Params of a request: a ParamsWriter (fastest: the request head is built in its buffer), a
- * ParamsEncoder that fills one,
- * pre-encoded static params, PARAMS records from encodeParams() (terminator included; their
- * request id is rewritten), or plain pairs.
+ * ParamsEncoder that fills one, pre-encoded static params, PARAMS records from encodeParams()
+ * (terminator included; their request id is rewritten), or plain pairs.
  */
 export type FcgiParamsInput = ParamsWriter | ParamsEncoder | PreEncodedParams | Uint8Array | NameValueInput;
 

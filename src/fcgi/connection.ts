@@ -20,11 +20,10 @@ import type {
   FcgiParamsInput,
   FcgiRequestOptions,
   FcgiTasklet,
-  ParamsEncoder,
 } from './connection-types.ts';
-import { FCGI_KEEP_CONN, MAX_RECORD_TYPE, RecordType, Role } from './constants.ts';
+import { FCGI_KEEP_CONN, MAX_RECORD_TYPE, RecordType } from './constants.ts';
 import { getValues } from './management.ts';
-import { ParamsWriter, requestHeadFromRecords } from './params-writer.ts';
+import { requestHead } from './params-writer.ts';
 import { RecordParser } from './parser.ts';
 import { encodeAbortRequest, encodeStreamEnd } from './records.ts';
 import {
@@ -154,7 +153,7 @@ export class FcgiConnection {
     if (stream && options?.stdin != null) throw new TypeError('pass either stdin or streamStdin, not both');
     const stdin = stream ? null : (options?.stdin ?? NO_BODY);
     const inline = stdin !== null && stdin.length <= INLINE_STDIN_MAX ? stdin : null;
-    const head = buildHead(params, id, this.#flags, inline);
+    const head = requestHead(params, id, this.#flags, inline);
     const req = new FcgiRequest(this, id, handler);
     this.#slots[id] = req;
     this.#active++;
@@ -390,17 +389,6 @@ export class FcgiConnection {
     }
     return 0;
   }
-}
-
-function buildHead(params: FcgiParamsInput, id: number, flags: number, stdin: Uint8Array | null): Buffer {
-  if (params instanceof ParamsWriter) return params.finish(id, Role.RESPONDER, flags, stdin);
-  if (params instanceof Uint8Array) return requestHeadFromRecords(id, Role.RESPONDER, flags, params, stdin);
-  if (isEncoder(params)) return params.encode().finish(id, Role.RESPONDER, flags, stdin);
-  return ParamsWriter.from(params).finish(id, Role.RESPONDER, flags, stdin);
-}
-
-function isEncoder(params: FcgiParamsInput): params is ParamsEncoder {
-  return typeof (params as Partial<ParamsEncoder>).encode === 'function';
 }
 
 function addressOf(address: string | undefined, port: number | undefined): string {

@@ -6,7 +6,8 @@
 // Invariant: every byte in [0, pos) has been written explicitly, so the allocUnsafe memory
 // behind `buf` never reaches the wire; no pair straddles two PARAMS records.
 
-import { FCGI_HEADER_LEN, MAX_NV_PAIR_LENGTH, MAX_RECORD_BODY, RecordType } from './constants.ts';
+import type { FcgiParamsInput, ParamsEncoder } from './connection-types.ts';
+import { FCGI_HEADER_LEN, MAX_NV_PAIR_LENGTH, MAX_RECORD_BODY, RecordType, Role } from './constants.ts';
 import { type NameValueInput, pairSize, pairsOf, tooLarge, utf8Length, writePair } from './name-value.ts';
 import { encodedStreamLength, paddingFor, writeBeginRequest, writeHeader, writeStream } from './records.ts';
 
@@ -174,6 +175,26 @@ export class ParamsWriter {
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
   }
+}
+
+/**
+ * BEGIN_REQUEST (responder role), the params in any of their input forms and, when given, the
+ * whole STDIN: the bytes of one request's first write.
+ */
+export function requestHead(
+  params: FcgiParamsInput,
+  id: number,
+  flags: number,
+  stdin: Uint8Array | null,
+): Buffer {
+  if (params instanceof ParamsWriter) return params.finish(id, Role.RESPONDER, flags, stdin);
+  if (params instanceof Uint8Array) return requestHeadFromRecords(id, Role.RESPONDER, flags, params, stdin);
+  if (isEncoder(params)) return params.encode().finish(id, Role.RESPONDER, flags, stdin);
+  return ParamsWriter.from(params).finish(id, Role.RESPONDER, flags, stdin);
+}
+
+function isEncoder(params: FcgiParamsInput): params is ParamsEncoder {
+  return typeof (params as Partial<ParamsEncoder>).encode === 'function';
 }
 
 /**
