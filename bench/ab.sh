@@ -7,6 +7,8 @@
 # /proc), then the medians.
 #
 # Usage (from the project root): bench/ab.sh CHECKOUT_A [threads=1] [rounds=8] [seconds=3]
+#   FLAGS_A / FLAGS_B: extra `serve` flags for one side, e.g. FLAGS_B='--access-log off' with
+#   CHECKOUT_A = . to measure a setting rather than a build.
 # Needs: apt-get install -y php-fpm wrk
 set -u
 A=$(cd "$1" && pwd); B=$(pwd); THREADS=${2:-1}; ROUNDS=${3:-8}; SECS=${4:-3}
@@ -29,15 +31,15 @@ for side in A B; do
   printf '[global]\npid = %s\nerror_log = %s\ndaemonize = yes\n[www]\nuser = www-data\ngroup = www-data\nlisten = 127.0.0.1:%s\nlisten.backlog = 511\npm = static\npm.max_children = 8\n' \
     "$T/fpm-$side.pid" "$T/fpm-$side.log" "$FP" > "$T/fpm-$side.conf"
   "$FPM" -y "$T/fpm-$side.conf" -R && waitp "$FP" || { echo "php-fpm failed"; exit 1; }
-  dir=$A; [ "$side" = B ] && dir=$B
+  dir=$A; flags=${FLAGS_A:-}; [ "$side" = B ] && dir=$B && flags=${FLAGS_B:-}
   HTTP[$side]=$(port)
   (cd "$dir" && exec "$NODE" bin/fcgi-pool.js serve --backend "127.0.0.1:$FP" --docroot "$T/www" --threads "$THREADS" \
-    --max-connections 8 --http "127.0.0.1:${HTTP[$side]}" --grpc "127.0.0.1:$(port)" --admin "127.0.0.1:$(port)") > "$T/pool-$side.log" 2>&1 &
+    --max-connections 8 --http "127.0.0.1:${HTTP[$side]}" --grpc "127.0.0.1:$(port)" --admin "127.0.0.1:$(port)" $flags) > "$T/pool-$side.log" 2>&1 &
   PID[$side]=$!; PIDS+=("$!")
   waitp "${HTTP[$side]}" || { echo "gateway $side did not start:"; tail -5 "$T/pool-$side.log"; exit 1; }
   wrk -t2 -c32 -d2s "http://127.0.0.1:${HTTP[$side]}/index.php" > /dev/null # warm-up
 done
-echo "A = $A, B = $B; $THREADS thread(s); $ROUNDS rounds of wrk -t2 -c32 -d${SECS}s, alternating"
+echo "A = $A ${FLAGS_A:-}, B = $B ${FLAGS_B:-}; $THREADS thread(s); $ROUNDS rounds of wrk -t2 -c32 -d${SECS}s, alternating"
 for r in $(seq 1 "$ROUNDS"); do
   for side in A B; do
     c0=$(cpu "${PID[$side]}")
