@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { ConfigSchema } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/logger.ts';
 import { type Service, startService } from '../../src/service.ts';
+import { eventually } from '../helpers/serve-process.ts';
 import { parseExposition, sample } from './exposition.ts';
 import { freePort } from './prometheus.ts';
 
@@ -46,7 +47,12 @@ describe('admin server in the service', () => {
       assert.equal(res.status, 200);
       await res.arrayBuffer();
     }
-    const m = parseExposition(await (await fetch(`${admin}/metrics`)).text());
+    // a worker counts a request just after its response left: the 4th may be a moment behind
+    const m = await eventually(async () => {
+      const exp = parseExposition(await (await fetch(`${admin}/metrics`)).text());
+      assert.equal(sample(exp, 'fcgipool_requests_total', { server: 'embedded', code: '200' }), 4);
+      return exp;
+    }, 2000);
     const attached = ['0', '1'].reduce(
       (n, thread) => n + (sample(m, 'fcgipool_thread_requests_total', { thread }) ?? 0),
       0,
