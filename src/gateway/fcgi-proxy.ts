@@ -245,6 +245,7 @@ class ProxyExchange implements RunHandler {
       this.#res.destroy();
       return;
     }
+    if (this.#over) return; // the held response was refused (a 502 went out instead)
     this.#end(this.#status, undefined, server);
   }
 
@@ -317,6 +318,9 @@ class ProxyExchange implements RunHandler {
     const r = this.#held;
     if (r === null || this.#over) return;
     this.#held = null;
+    let bytes = 0;
+    for (const chunk of this.#heldBody) bytes += chunk.length;
+    if (this.#lengthBroken(r, bytes, false)) return;
     if (!this.#writeHead(r)) return;
     // at most one backend read is held; back-pressure resumes with the next chunk's write
     for (const chunk of this.#heldBody) this.#write(chunk);
@@ -330,12 +334,28 @@ class ProxyExchange implements RunHandler {
     const heldBody = this.#heldBody;
     const bodyBytes = heldBody.length === 1 ? heldBody[0] : Buffer.concat(heldBody);
     this.#heldBody = [];
+    if (this.#lengthBroken(r, bodyBytes.length, true)) return;
     const status = this.#status;
     if (r.contentLength === undefined && !this.#headOnly && status !== 204 && status !== 304) {
       r.headers['content-length'] = bodyBytes.length;
     }
     if (!this.#writeHead(r)) return;
     this.#res.end(this.#headOnly || bodyBytes.length === 0 ? undefined : bodyBytes);
+  }
+
+  /**
+   * A held body that already breaks the CGI head's Content-Length (more bytes, or fewer when
+   * `whole`) becomes a 502 while nothing is sent: a short body would leave a kept client
+   * connection waiting for bytes that never come. Past the head, the response's strict length
+   * check cuts the connection instead.
+   */
+  #lengthBroken(r: Head, bytes: number, whole: boolean): boolean {
+    const announced = r.contentLength;
+    const status = this.#status;
+    if (announced === undefined || this.#headOnly || status === 204 || status === 304) return false;
+    if (bytes <= announced && (!whole || bytes === announced)) return false;
+    this.#abandon(502, `the backend sent ${bytes} byte(s) of body after a Content-Length of ${announced}`);
+    return true;
   }
 
   #write(chunk: Buffer): boolean {

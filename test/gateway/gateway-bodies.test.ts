@@ -171,9 +171,37 @@ describe('responses', () => {
     assert.equal(r.body.length, 0);
   });
 
-  test('a body shorter than its Content-Length is cut off, never passed as complete', async () => {
-    const r = await send(gw.port, '/short-body.php').catch((e: Error) => e);
-    assert.ok(r instanceof Error, `the client sees a broken response, not ${JSON.stringify(r)}`);
+  test('a body that is not its Content-Length is a 502 while nothing was sent', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      for (const path of [
+        '/wrong-length.php?says=100&sends=6',
+        '/wrong-length.php?says=3&sends=11',
+        // the first half already goes past the length, before the end comes
+        '/wrong-length.php?says=3&sends=11&stream=1',
+      ]) {
+        const r = await send(gw.port, path, { agent });
+        assert.equal(r.status, 502, path);
+        assert.match(r.body.toString(), /^502 Bad Gateway/);
+        // a short body used to go out as if whole, and the kept connection then waited for the rest
+        assert.equal(r.headers.connection, 'keep-alive', 'the connection goes on');
+      }
+      assert.equal((await send(gw.port, '/hello.php', { agent })).status, 200);
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  test('a body that breaks its Content-Length once the head is out cuts the connection', async () => {
+    // half the body leaves with the head; the rest falls short of, or goes past, the length
+    for (const [says, sends] of [
+      [100, 6],
+      [10, 16],
+    ]) {
+      const path = `/wrong-length.php?says=${says}&sends=${sends}&stream=1`;
+      const r = await send(gw.port, path).catch((e: Error) => e);
+      assert.ok(r instanceof Error, `${path}: the client sees a broken response, not ${JSON.stringify(r)}`);
+    }
   });
 
   test("X-Request-Id: the client's is kept, otherwise one is made", async () => {
