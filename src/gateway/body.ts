@@ -99,7 +99,10 @@ export function hasBody(req: http.IncomingMessage): boolean {
   return req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
 }
 
-/** The body, or a BodyError (413 too large, 400 broken upload, 500 spool failure). */
+/**
+ * The body, or a BodyError (413 too large, 400 broken upload, 501 a transfer coding other than
+ * chunked, 500 spool failure).
+ */
 export function readBody(
   req: http.IncomingMessage,
   opts: BodyOptions,
@@ -107,6 +110,16 @@ export function readBody(
 ): void {
   if (!hasBody(req)) {
     cb(null, null);
+    return;
+  }
+  // node:http unframes chunked, whatever codings precede it (gzip, chunked); the bytes would
+  // reach PHP still encoded, under a CONTENT_LENGTH that is not the body's (RFC 9112 §6.1: 501)
+  const coding = req.headers['transfer-encoding'];
+  if (coding !== undefined && coding.trim().toLowerCase() !== 'chunked') {
+    cb(
+      new BodyError(501, `the request body's transfer coding "${coding}" is not supported (only chunked)`),
+      null,
+    );
     return;
   }
   const declared = req.headers['content-length'];

@@ -89,6 +89,7 @@ const DROPPED_HEADERS = new Set([
 
 const CONTENT_TYPE = 'CONTENT_TYPE';
 const HTTP_COOKIE = 'HTTP_COOKIE';
+const HTTP_HOST = 'HTTP_HOST';
 const HTTP_X_FORWARDED_FOR = 'HTTP_X_FORWARDED_FOR';
 const HTTP_X_FORWARDED_PROTO = 'HTTP_X_FORWARDED_PROTO';
 const NON_ASCII = /[^\x00-\x7f]/;
@@ -194,6 +195,10 @@ export function createParamsBuilder(app: ParamsAppConfig, server: ParamsServerIn
         entry.at = params.length;
         add(name, value, valueBytes);
       } else {
+        // Two Hosts: which one names the site is anyone's guess, so no one guesses (RFC 9112
+        // §3.2: a 400, as nginx answers; node:http would keep the first)
+        if (name === HTTP_HOST)
+          return { ok: false, status: 400, reason: 'the request has more than one Host header' };
         // Repeated header: one param, joined as a single header line would be (RFC 9110
         // §5.3), except Cookie, whose own separator is "; " (RFC 6265 §5.4).
         const sep = name === HTTP_COOKIE ? '; ' : ', ';

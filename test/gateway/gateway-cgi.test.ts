@@ -239,4 +239,29 @@ describe('what a client sends never reaches PHP where it could do harm', () => {
     );
     assert.match(answer, /^HTTP\/1\.1 400 /);
   });
+
+  test('a request with two Host headers is a 400: no one guesses which site it names', async () => {
+    for (const [method, more] of [
+      ['GET', ''],
+      ['POST', 'Content-Length: 5\r\n'], // a body: node:http parses this one
+    ]) {
+      const answer = await sendRaw(
+        plain.port,
+        `${method} /echo.php HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n${more}Connection: close\r\n\r\n${more ? 'hello' : ''}`,
+      );
+      assert.match(answer, /^HTTP\/1\.1 400 /, method);
+      assert.match(answer, /more than one Host header/, method);
+    }
+  });
+
+  test('a body in a transfer coding other than chunked is a 501, and the connection goes on', async () => {
+    const answer = await sendRaw(
+      plain.port,
+      'POST /echo.php HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n' +
+        'GET /hello.php HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      { writeOnly: true },
+    );
+    assert.match(answer, /^HTTP\/1\.1 501 /);
+    assert.match(answer, /\r\n\r\n501 Not Implemented\n[^]*HTTP\/1\.1 200 /, 'the next request is answered');
+  });
 });

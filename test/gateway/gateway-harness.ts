@@ -87,11 +87,16 @@ export function send(port: number, path: string, opts: SendOptions = {}): Promis
   });
 }
 
-/** Writes raw bytes on a fresh connection and returns everything the server sent back. */
-export async function sendRaw(port: number, bytes: string): Promise<string> {
+/**
+ * Writes raw bytes on a fresh connection and returns everything the server sent back until it
+ * closed. The client shuts its side after the bytes, unless `writeOnly` (then the last request
+ * should say `Connection: close`): a server may take a half-closed client for one that left.
+ */
+export async function sendRaw(port: number, bytes: string, { writeOnly = false } = {}): Promise<string> {
   const socket = net.connect({ host: '127.0.0.1', port });
   await once(socket, 'connect');
-  socket.end(bytes);
+  if (writeOnly) socket.write(bytes);
+  else socket.end(bytes);
   const chunks: Buffer[] = [];
   socket.on('data', (c: Buffer) => chunks.push(c));
   await once(socket, 'close');

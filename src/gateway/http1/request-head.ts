@@ -128,7 +128,7 @@ export function parseRequestHead(
     rawHeaders.push(name, value);
     if (rawHeaders.length > 2 * MAX_HEADERS) return HANDOVER;
   }
-  // HTTP/1.1 needs exactly one Host (node:http answers 400 otherwise)
+  // HTTP/1.1 needs exactly one Host: node:http answers 400 to none, the params builder to two
   if (hosts !== 1) return HANDOVER;
   return {
     method,
