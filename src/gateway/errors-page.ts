@@ -72,6 +72,18 @@ export function errorReply(status: number, detail?: string): ErrorReply {
   return { body, headers };
 }
 
+/**
+ * A whole HTTP/1.1 error response that closes the connection, for a socket no response object
+ * serves (a CONNECT request, which node:http hands over raw).
+ */
+export function errorMessage(status: number, detail?: string, extra: OutgoingHttpHeaders = {}): Buffer {
+  const { body, headers } = errorReply(status, detail);
+  Object.assign(headers, extra);
+  let head = `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\n`;
+  for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
+  return Buffer.concat([Buffer.from(`${head}Connection: close\r\n\r\n`, 'latin1'), body]);
+}
+
 function head(status: number): string {
   const explanation = EXPLANATIONS[status] ?? (status >= 500 ? EXPLANATIONS[500] : EXPLANATIONS[400]);
   return `${status} ${REASONS[status] ?? 'Error'}\n${explanation}\n`;

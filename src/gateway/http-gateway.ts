@@ -11,13 +11,14 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import net, { type AddressInfo, type Server } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { PoolThread } from '../pool/pool-thread.ts';
 import type { DataPlane } from '../worker/worker-main.ts';
 import { AccessLog } from './access-log.ts';
 import { hasBody, readBody } from './body.ts';
 import { ClientBalancer } from './client-balance.ts';
-import { errorReply } from './errors-page.ts';
+import { errorMessage, errorReply } from './errors-page.ts';
 import { type ClientSide, type ProxyContext, proxyRequest } from './fcgi-proxy.ts';
 import type { GatewayOptions } from './gateway-options.ts';
 import type { GatewayResponse } from './http1/fast-response.ts';
@@ -83,6 +84,13 @@ export async function startGateway(
   server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) =>
     handle(g, req, res, true),
   );
+  // CONNECT asks for a tunnel, which a FastCGI gateway never opens; node:http, with no listener,
+  // would drop the connection without a word
+  server.on('connect', (req: http.IncomingMessage, socket: Duplex) => {
+    g.log.debug({ url: req.url }, 'CONNECT refused');
+    const allow = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'; // a 405 names what is (RFC 9110)
+    socket.end(errorMessage(405, 'this gateway opens no tunnels (CONNECT)', { Allow: allow }));
+  });
   server.keepAliveTimeout = opts.keepAliveTimeoutMs;
   // accepted connections go to the thread balancer first, and come back to serve() if they stay
   const accept = (socket: net.Socket) => balancer.accepted(socket);

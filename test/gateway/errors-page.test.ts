@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { errorReply } from '../../src/gateway/errors-page.ts';
+import { errorMessage, errorReply } from '../../src/gateway/errors-page.ts';
 
 test('each gateway error says why in plain text', () => {
   for (const [status, why] of [
     [400, /could not be understood/],
     [404, /no script or file/],
     [413, /body is larger/],
+    [501, /transfer coding other than chunked/],
     [431, /headers are too large/],
     [502, /backend failed/],
     [503, /No PHP backend worker is free/],
@@ -34,4 +35,14 @@ test('a reflected detail cannot add lines to the page', () => {
 
 test('503 tells clients when to retry', () => {
   assert.equal(errorReply(503).headers['Retry-After'], '1');
+});
+
+test('a whole error message for a raw socket: status line, headers, close, then the page', () => {
+  const text = errorMessage(405, 'no tunnels', { Allow: 'GET' }).toString('latin1');
+  const [head, body] = text.split('\r\n\r\n');
+  assert.match(head, /^HTTP\/1\.1 405 Method Not Allowed\r\n/);
+  assert.match(head, /\r\nAllow: GET(\r\n|$)/);
+  assert.match(head, /\r\nConnection: close$/);
+  assert.match(head, new RegExp(`\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`));
+  assert.match(body, /^405 Method Not Allowed\n[^]*no tunnels\n$/);
 });

@@ -254,6 +254,18 @@ describe('what a client sends never reaches PHP where it could do harm', () => {
     }
   });
 
+  test('CONNECT gets a 405 with Allow, not a dropped connection', async () => {
+    const answer = await sendRaw(
+      plain.port,
+      'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n',
+      {
+        writeOnly: true,
+      },
+    );
+    assert.match(answer, /^HTTP\/1\.1 405 /);
+    assert.match(answer, /\r\nAllow: GET, HEAD, POST/);
+  });
+
   test('a body in a transfer coding other than chunked is a 501, and the connection goes on', async () => {
     const answer = await sendRaw(
       plain.port,
