@@ -227,7 +227,8 @@ function dropUndefined<T extends object>(o: T): T {
 function toConfigError(err: CommanderError): ConfigError {
   const text = err.message.replace(/^error: /, '').replace(/\n/g, ' ');
   const quoted = /'([^']+)'/.exec(err.message)?.[1] ?? '';
-  const flag = /^-{1,2}[^\s<[]+/.exec(quoted)?.[0];
+  // '-b, --backend <host:port>': the long name, which the usage and the docs use
+  const flag = /--[\w-]+/.exec(quoted)?.[0] ?? /^-\w/.exec(quoted)?.[0];
   switch (err.code) {
     case 'commander.unknownOption':
       return new ConfigError(

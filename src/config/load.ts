@@ -44,25 +44,31 @@ export function loadConfig(options: LoadConfigOptions): Config {
   if (result.success) return result.data;
 
   // An unknown key first: it is usually a misspelling that also explains the other problems.
-  const issues = [...result.error.issues].sort(
-    (a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'),
-  );
-  const [issue, ...rest] = issues;
-  const more = rest.length === 0 ? '' : ` (and ${rest.length} more problem${rest.length === 1 ? '' : 's'})`;
-  if (issue.code === 'unrecognized_keys') {
-    const key = issue.keys[0];
-    const path = [...issue.path, key];
-    const hint = closestKey(key, knownKeysAt(ConfigSchema, issue.path));
-    const where = describeSource(path, sources, file, true);
-    throw new ConfigError(
-      formatPath(path),
-      `unknown setting${hint === undefined ? '' : ` (did you mean "${hint}"?)`}${where}${more}`,
-    );
-  }
-  throw new ConfigError(
-    formatPath(issue.path),
-    `${issue.message}${describeSource(issue.path, sources, file)}${more}`,
-  );
+  // Every problem is named, so one fix of the file settles them all.
+  const problems = [...result.error.issues]
+    .sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'))
+    .flatMap((issue): Array<{ field: string; message: string }> => {
+      if (issue.code !== 'unrecognized_keys') {
+        return [
+          {
+            field: formatPath(issue.path),
+            message: `${issue.message}${describeSource(issue.path, sources, file)}`,
+          },
+        ];
+      }
+      return issue.keys.map((key) => {
+        const path = [...issue.path, key];
+        const hint = closestKey(key, knownKeysAt(ConfigSchema, issue.path));
+        const where = describeSource(path, sources, file, true);
+        return {
+          field: formatPath(path),
+          message: `unknown setting${hint === undefined ? '' : ` (did you mean "${hint}"?)`}${where}`,
+        };
+      });
+    });
+  const [first, ...rest] = problems;
+  const also = rest.map((p) => `\n  and ${p.field}: ${p.message}`).join('');
+  throw new ConfigError(first.field, `${first.message}${also}`);
 }
 
 /** " (from --threads)", " (from FCGI_POOL_THREADS)", " (fcgi-pool.yaml:7)" or "". */

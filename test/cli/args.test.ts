@@ -120,6 +120,9 @@ describe('fcgi-pool serve', () => {
 
   test('a flag without its value is named', () => {
     assert.equal(cliError(['serve', '--docroot']).field, '--docroot');
+    // a flag with a short form is named by its long one, as the usage writes it
+    assert.equal(cliError(['serve', '--backend']).field, '--backend');
+    assert.equal(cliError(['serve', '-b']).field, '--backend');
   });
 
   test('--help returns the help text instead of exiting', () => {

@@ -155,6 +155,17 @@ describe('loadConfig errors name the field and where the value came from', () =>
     assert.match(err.message, /yaml:3\)/);
   });
 
+  test('every problem of a file is named at once, unknown keys first', () => {
+    const file = yamlFile('threads: 0\napp:\n  docroot: relative\nthredas: 2\n');
+    const err = configError(() => loadConfig({ file }));
+    assert.equal(err.field, 'thredas');
+    const lines = err.message.split('\n');
+    assert.equal(lines.length, 3, err.message);
+    assert.match(lines[1], /^ {2}and (threads|app\.docroot): .*yaml:[13]\)$/);
+    assert.match(lines[2], /^ {2}and (threads|app\.docroot): .*yaml:[13]\)$/);
+    assert.notEqual(lines[1].split(':')[0], lines[2].split(':')[0]);
+  });
+
   test('an unknown top-level key is named', () => {
     const err = configError(() => loadConfig({ file: yamlFile('backends: [a:1]\n') }));
     assert.equal(err.field, 'backends');
