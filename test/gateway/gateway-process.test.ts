@@ -136,6 +136,8 @@ test('SIGTERM under load: accepted requests finish whole, new ones are refused, 
       const o = await attempt(s.port, '/hello.php');
       steady.push(o);
       if (stopping && !o.answered) return;
+      // the service is gone (the test failed early and `after` killed it): stop, do not spin
+      if (s.child.exitCode !== null || s.child.signalCode !== null) return;
     }
   });
   const deadline = Date.now() + 10_000;
