@@ -306,11 +306,13 @@ class ProxyExchange implements RunHandler {
       return false;
     }
     // the backend promised a length: hold it to it (a short body must not look complete)
-    const status = this.#status;
-    if (r.contentLength !== undefined && !this.#headOnly && status !== 204 && status !== 304) {
-      res.strictContentLength = true;
-    }
+    if (r.contentLength !== undefined && this.#hasBody) res.strictContentLength = true;
     return true;
+  }
+
+  /** The response carries a body to the client (not a HEAD request, not a 204 or 304). */
+  get #hasBody(): boolean {
+    return !this.#headOnly && this.#status !== 204 && this.#status !== 304;
   }
 
   /** The response goes on streaming: write the held head and body. */
@@ -335,10 +337,7 @@ class ProxyExchange implements RunHandler {
     const bodyBytes = heldBody.length === 1 ? heldBody[0] : Buffer.concat(heldBody);
     this.#heldBody = [];
     if (this.#lengthBroken(r, bodyBytes.length, true)) return;
-    const status = this.#status;
-    if (r.contentLength === undefined && !this.#headOnly && status !== 204 && status !== 304) {
-      r.headers['content-length'] = bodyBytes.length;
-    }
+    if (r.contentLength === undefined && this.#hasBody) r.headers['content-length'] = bodyBytes.length;
     if (!this.#writeHead(r)) return;
     this.#res.end(this.#headOnly || bodyBytes.length === 0 ? undefined : bodyBytes);
   }
@@ -351,8 +350,7 @@ class ProxyExchange implements RunHandler {
    */
   #lengthBroken(r: Head, bytes: number, whole: boolean): boolean {
     const announced = r.contentLength;
-    const status = this.#status;
-    if (announced === undefined || this.#headOnly || status === 204 || status === 304) return false;
+    if (announced === undefined || !this.#hasBody) return false;
     if (bytes <= announced && (!whole || bytes === announced)) return false;
     this.#abandon(502, `the backend sent ${bytes} byte(s) of body after a Content-Length of ${announced}`);
     return true;
