@@ -80,24 +80,23 @@ haproxy_run() { # label config
 }
 # setsid: its own session, as HAProxy's -D and bench-peers.sh give theirs; with the kernel's
 # autogroup scheduling a gateway left in this script's session would share wrk's CPU share.
-pool_run() { # label, then serve flags
-  local label=$1; shift
-  local pp; pp=$(port)
-  setsid ./node_modules/.bin/node bin/fcgi-pool.js serve --backend "127.0.0.1:$FP" --docroot "$T/www" \
-    --max-connections "$CHILDREN" --http "127.0.0.1:$pp" --grpc "127.0.0.1:$(port)" --admin "127.0.0.1:$(port)" "$@" \
-    > "$T/pool.log" 2>&1 &
+node_run() { # label port log, then node's arguments: started, measured, stopped
+  local label=$1 pp=$2 log=$3; shift 3
+  setsid ./node_modules/.bin/node "$@" > "$log" 2>&1 &
   POOL=$!
-  waitp "$pp" || { echo "fcgi-pool did not start:"; tail -5 "$T/pool.log"; exit 1; }
+  waitp "$pp" || { echo "$label did not start:"; tail -5 "$log"; exit 1; }
   measure "$label" "$pp"
   kill "$POOL"; wait "$POOL" 2>/dev/null; POOL=
 }
+pool_run() { # label, then serve flags
+  local label=$1; shift
+  local pp; pp=$(port)
+  node_run "$label" "$pp" "$T/pool.log" bin/fcgi-pool.js serve --backend "127.0.0.1:$FP" --docroot "$T/www" \
+    --max-connections "$CHILDREN" --http "127.0.0.1:$pp" --grpc "127.0.0.1:$(port)" --admin "127.0.0.1:$(port)" "$@"
+}
 floor_run() { # what Node itself costs: a proxy that only makes the same socket calls (node-floor.ts)
   local pp; pp=$(port)
-  setsid ./node_modules/.bin/node bench/node-floor.ts "$pp" "$FP" "$CHILDREN" "$T/www/index.php" > "$T/floor.log" 2>&1 &
-  POOL=$!
-  waitp "$pp" || { echo "node-floor did not start:"; tail -5 "$T/floor.log"; exit 1; }
-  measure "node floor (bench/node-floor.ts)" "$pp"
-  kill "$POOL"; wait "$POOL" 2>/dev/null; POOL=
+  node_run "node floor (bench/node-floor.ts)" "$pp" "$T/floor.log" bench/node-floor.ts "$pp" "$FP" "$CHILDREN" "$T/www/index.php"
 }
 
 for r in $(seq 1 "$ROUNDS"); do
