@@ -23,7 +23,7 @@ const CONNECTIONS = 4;
 /** How long past the time limit a response may take before its connection is cut. */
 const CUT_AFTER_MS = 1000;
 
-/** What a PHP hello world answers: no Content-Length, so the gateway chunks it as it does for php-fpm. */
+/** What a PHP hello world answers: no Content-Length, so the gateway frames it as it does php-fpm's. */
 const warmUpApp: ResponderApp = (_req, res) => {
   res.setHeader('Content-type', 'text/html; charset=UTF-8');
   res.write('warm-up\n');
