@@ -93,6 +93,8 @@ export interface BodyOptions {
   readonly spoolDir: string;
   /** Called once the body is wanted (sizes checked), before it is read: send 100 Continue here. */
   readonly onStart?: () => void;
+  /** Aborted with a BodyError: the read ends with it (the connection's parser failed). */
+  readonly signal?: AbortSignal;
 }
 
 export function hasBody(req: http.IncomingMessage): boolean {
@@ -143,6 +145,7 @@ export function readBody(
     if (settled) return;
     settled = true;
     req.off('data', onData);
+    opts.signal?.removeEventListener('abort', onAbort);
     if (err !== null) {
       const f = file;
       if (f !== null) void writing.finally(() => f.close().catch(() => {}));
@@ -199,6 +202,15 @@ export function readBody(
     );
   };
 
+  const onAbort = () => {
+    const reason: unknown = opts.signal?.reason;
+    settle(reason instanceof BodyError ? reason : new BodyError(400, 'the request body was abandoned'), null);
+  };
+  if (opts.signal?.aborted) {
+    onAbort(); // the body broke before anything asked for it
+    return;
+  }
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   req.on('data', onData);
   req.once('end', () => {
     void (opening ?? Promise.resolve()).then(() => {

@@ -27,6 +27,7 @@ const EXPLANATIONS: Readonly<Record<number, string>> = {
   502: 'The PHP backend failed or sent an invalid response.',
   503: 'No PHP backend worker is free right now; try again shortly.',
   504: 'The PHP backend did not answer in time.',
+  505: 'Only HTTP/1.0 and HTTP/1.1 are served here.',
 };
 
 const REASONS: Readonly<Record<number, string>> = {
@@ -45,6 +46,7 @@ const REASONS: Readonly<Record<number, string>> = {
   502: 'Bad Gateway',
   503: 'Service Unavailable',
   504: 'Gateway Timeout',
+  505: 'HTTP Version Not Supported',
 };
 
 /** 5xx bodies are the same every time; under overload (a 503 storm) they cost no allocation. */

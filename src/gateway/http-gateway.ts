@@ -11,14 +11,14 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import net, { type AddressInfo, type Server } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { PoolThread } from '../pool/pool-thread.ts';
 import type { DataPlane } from '../worker/worker-main.ts';
 import { AccessLog } from './access-log.ts';
-import { hasBody, readBody } from './body.ts';
+import { BodyError, hasBody, readBody } from './body.ts';
 import { ClientBalancer } from './client-balance.ts';
-import { errorMessage, errorReply } from './errors-page.ts';
+import { type BodyReader, type ClientErrorReply, ClientErrors } from './client-errors.ts';
+import { errorReply } from './errors-page.ts';
 import { type ClientSide, type ProxyContext, proxyRequest } from './fcgi-proxy.ts';
 import type { GatewayOptions } from './gateway-options.ts';
 import type { GatewayResponse } from './http1/fast-response.ts';
@@ -45,6 +45,7 @@ interface Gateway extends ProxyContext {
   readonly accessLog: AccessLog | null;
   readonly staticFiles: StaticFileServer | null;
   readonly checkScript: ((file: string) => Promise<'ok' | 'missing' | 'outside'>) | null;
+  readonly clientErrors: ClientErrors;
   closing: boolean;
 }
 
@@ -59,15 +60,20 @@ export async function startGateway(
   log: Logger,
 ): Promise<RunningGateway> {
   const { app } = opts;
+  const accessLog = opts.accessLog && log.isLevelEnabled('info') ? new AccessLog(log) : null;
   const g: Gateway = {
     pt,
     opts,
     picker: new ServerPicker(pt, opts.servers),
     mapper: new RequestMapper(opts),
     log,
-    accessLog: opts.accessLog && log.isLevelEnabled('info') ? new AccessLog(log) : null,
+    accessLog,
     staticFiles: app.staticFiles && !app.routeAll ? createStaticFiles(app) : null,
     checkScript: app.checkScriptExists && !app.routeAll ? createScriptChecker(app.docroot) : null,
+    clientErrors: new ClientErrors(accessLog, {
+      maxHeaderBytes: app.maxHeaderBytes,
+      requestTimeoutMs: opts.requestTimeoutMs,
+    }),
     closing: false,
   };
   const server = http.createServer(
@@ -84,13 +90,8 @@ export async function startGateway(
   server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) =>
     handle(g, req, res, true),
   );
-  // CONNECT asks for a tunnel, which a FastCGI gateway never opens; node:http, with no listener,
-  // would drop the connection without a word
-  server.on('connect', (req: http.IncomingMessage, socket: Duplex) => {
-    g.log.debug({ url: req.url }, 'CONNECT refused');
-    const allow = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'; // a 405 names what is (RFC 9110)
-    socket.end(errorMessage(405, 'this gateway opens no tunnels (CONNECT)', { Allow: allow }));
-  });
+  server.on('clientError', g.clientErrors.onClientError);
+  server.on('connect', g.clientErrors.onConnect);
   server.keepAliveTimeout = opts.keepAliveTimeoutMs;
   // accepted connections go to the thread balancer first, and come back to serve() if they stay
   const accept = (socket: net.Socket) => balancer.accepted(socket);
@@ -199,6 +200,9 @@ function handle(
   premapped?: MappedRequest | MapError,
 ): void {
   const client = new ClientExchange(g, req, res, expectsContinue);
+  if (req instanceof http.IncomingMessage && res instanceof http.ServerResponse) {
+    g.clientErrors.opened(req, res, client);
+  }
   const mapped = premapped ?? g.mapper.map(req);
   if ('error' in mapped) {
     if (
@@ -235,7 +239,7 @@ function handle(
  * failed, one access-log line either way). One object per request rather than a closure for
  * each of these: under load every request makes one.
  */
-class ClientExchange implements ClientSide {
+class ClientExchange implements ClientSide, BodyReader {
   readonly #g: Gateway;
   readonly req: GatewayRequest;
   readonly res: GatewayResponse;
@@ -247,6 +251,8 @@ class ClientExchange implements ClientSide {
   #logged = false;
   /** 100 Continue was sent (or was not asked for) and the body is being read. */
   #continued = false;
+  /** Made when first needed: aborted when the connection's parser failed in the body. */
+  #bodyAbort: AbortController | null = null;
 
   constructor(g: Gateway, req: GatewayRequest, res: GatewayResponse, expectsContinue: boolean) {
     this.#g = g;
@@ -294,8 +300,9 @@ class ClientExchange implements ClientSide {
       if (!(req instanceof http.IncomingMessage) || req.complete || !hasBody(req)) {
         res.writeHead(status, headers);
         res.end(payload);
-      } else if (this.#expectsContinue && !this.#continued) {
-        // the client waits for our word before sending its body: it will not come
+      } else if ((this.#expectsContinue && !this.#continued) || this.#bodyAbort?.signal.aborted) {
+        // the client waits for our word before sending its body, or the parser failed in
+        // it: no more of it will come
         headers.Connection = 'close';
         res.writeHead(status, headers);
         res.end(payload);
@@ -307,6 +314,25 @@ class ClientExchange implements ClientSide {
       }
     }
     this.done(status, why, server);
+  }
+
+  /** What ends the body read: the connection's parser failing in the body (bodyFailed). */
+  bodySignal(): AbortSignal {
+    this.#bodyAbort ??= new AbortController();
+    return this.#bodyAbort.signal;
+  }
+
+  bodyFailed(reply: ClientErrorReply): boolean {
+    const { req } = this;
+    // a body parsed to its end (or none): the error is in a later request's head
+    if (!(req instanceof http.IncomingMessage) || req.complete || !hasBody(req)) return false;
+    // answered already (a 413, say) while the rest of the body was being dropped: no rest comes
+    if (this.#logged) req.socket.destroySoon();
+    else {
+      this.#bodyAbort ??= new AbortController();
+      this.#bodyAbort.abort(new BodyError(reply.status, reply.reason));
+    }
+    return true;
   }
 
   /** The body is wanted: a client that asked for 100 Continue gets it now. */
@@ -360,6 +386,7 @@ function forward(g: Gateway, client: ClientExchange, mapped: MappedRequest): voi
       memoryBytes: BODY_MEMORY_BYTES,
       spoolDir: app.spoolDir,
       onStart: () => client.wantBody(),
+      signal: client.bodySignal(),
     },
     (err, body) => {
       if (err !== null) {

@@ -5,47 +5,16 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { type PhpFpm, startPhpFpm } from '../helpers/php-fpm.ts';
-import { listenPorts } from '../helpers/ports.ts';
-import { eventually, type ServeProcess, startServe } from '../helpers/serve-process.ts';
+import { eventually, logLines, type Serving, startServing } from '../helpers/serve-process.ts';
 import { send } from './gateway-harness.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const running: Serving[] = [];
 
-interface Serve extends ServeProcess {
-  readonly port: number;
-  readonly admin: number;
-}
-
-const running: Serve[] = [];
-
-/** Starts `node bin/fcgi-pool.js serve <args>` on free ports and waits until HTTP answers. */
-async function serve(args: string[], env: Record<string, string> = {}): Promise<Serve> {
-  const ports = await listenPorts();
-  const s: Serve = {
-    ...startServe({ cwd: ROOT, env, args: ['serve', ...ports.flags, ...args] }),
-    port: ports.http,
-    admin: ports.admin,
-  };
+async function serve(args: string[], env: Record<string, string> = {}): Promise<Serving> {
+  const s = await startServing(args, env);
   running.push(s);
-  const deadline = Date.now() + 20_000;
-  while (!s.output().includes('fcgi-pool is serving')) {
-    if (s.child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`fcgi-pool serve did not start:\n${s.output()}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
   return s;
-}
-
-/** The JSON log lines printed so far. */
-function logLines(s: Serve): Array<Record<string, unknown>> {
-  return s
-    .output()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 after(async () => {

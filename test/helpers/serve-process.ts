@@ -3,9 +3,12 @@
 // gRPC for the standard health service.
 import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { credentials, makeGenericClientConstructor } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { freePort } from './ports.ts';
+import { freePort, listenPorts } from './ports.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export { freePort };
 
@@ -65,6 +68,40 @@ export function startServe(opts: ServeOptions): ServeProcess {
       return exited;
     },
   };
+}
+
+/** `fcgi-pool serve` from this checkout, on free loopback ports, answering HTTP. */
+export interface Serving extends ServeProcess {
+  readonly port: number;
+  readonly admin: number;
+}
+
+/** Starts `node bin/fcgi-pool.js serve <args>` on free ports and waits until it serves. */
+export async function startServing(args: string[], env: Record<string, string> = {}): Promise<Serving> {
+  const ports = await listenPorts();
+  const s: Serving = {
+    ...startServe({ cwd: ROOT, env, args: ['serve', ...ports.flags, ...args] }),
+    port: ports.http,
+    admin: ports.admin,
+  };
+  const deadline = Date.now() + 20_000;
+  while (!s.output().includes('fcgi-pool is serving')) {
+    if (s.child.exitCode !== null || Date.now() > deadline) {
+      s.child.kill('SIGKILL');
+      throw new Error(`fcgi-pool serve did not start:\n${s.output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return s;
+}
+
+/** The JSON log lines the process printed so far. */
+export function logLines(s: ServeProcess): Array<Record<string, unknown>> {
+  return s
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 export interface HttpReply {
