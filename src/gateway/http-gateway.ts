@@ -104,6 +104,7 @@ export async function startGateway(
         headersTimeoutMs: opts.headersTimeoutMs,
         fallback: server,
         accept,
+        refuse: (socket, reply) => g.clientErrors.answer(socket, reply),
         handle: (req, res) => {
           const mapped = g.mapper.map(req);
           // static files are served by node:http's response (streams, ranges)

@@ -14,7 +14,7 @@
 import type http from 'node:http';
 import net from 'node:net';
 import type { CgiRequest } from '../cgi-params.ts';
-import { errorReply } from '../errors-page.ts';
+import type { ClientErrorReply } from '../client-errors.ts';
 import { FastResponse, type ResponseSink } from './fast-response.ts';
 import { HANDOVER, INCOMPLETE, parseRequestHead, type RequestHead } from './request-head.ts';
 
@@ -46,6 +46,8 @@ export interface Http1FrontOptions {
   readonly headersTimeoutMs: number;
   /** Takes the connections this front hands over; it does not listen itself. */
   readonly fallback: http.Server;
+  /** Answers a connection whose request never arrived whole (a 408), and closes it. */
+  readonly refuse: (socket: net.Socket, reply: ClientErrorReply) => void;
   /** Answers one request; returns false, having written nothing, to hand it to node:http. */
   readonly handle: (req: FastRequest, res: FastResponse) => boolean;
   /**
@@ -169,14 +171,9 @@ class Http1Connection implements ResponseSink {
     if (this.#headSince !== 0 && now - this.#headSince > headersTimeoutMs) {
       // a head that never completed: 408 and close, as node:http's headersTimeout answers
       this.#buf = null;
-      const res = new FastResponse(this, false, false);
-      this.#res = res;
-      const { body, headers } = errorReply(
-        408,
-        `the request head did not arrive within ${headersTimeoutMs} ms`,
-      );
-      res.writeHead(408, headers);
-      res.end(body);
+      this.#gone = true;
+      const reason = `the request head did not arrive within ${headersTimeoutMs} ms`;
+      this.#front.options.refuse(this.socket, { status: 408, reason });
     } else if (this.#headSince === 0 && now - this.#idleSince > keepAliveTimeoutMs) {
       this.socket.destroy();
     }

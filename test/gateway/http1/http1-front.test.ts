@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { errorMessage } from '../../../src/gateway/errors-page.ts';
 import { Http1Front } from '../../../src/gateway/http1/http1-front.ts';
 import { type PhpFpm, startPhpFpm } from '../../helpers/php-fpm.ts';
 import { type Echo, sendRaw, startTestGateway, type TestGateway } from '../gateway-harness.ts';
@@ -234,6 +235,7 @@ describe('the front on its own (short timeouts)', () => {
       keepAliveTimeoutMs: 5000,
       headersTimeoutMs: 200,
       fallback,
+      refuse: (socket, { status, reason }) => socket.end(errorMessage(status, reason)),
       handle: (req, res) => {
         if (req.url === '/node') return false; // node:http takes it
         res.writeHead(200, { 'Content-Type': 'text/plain' });
@@ -254,5 +256,6 @@ describe('the front on its own (short timeouts)', () => {
     const [timedOut] = parseResponses(slow);
     assert.equal(timedOut.status, 408);
     assert.equal(timedOut.headers.get('connection')?.[0], 'close');
+    assert.match(timedOut.body.toString(), /the request head did not arrive within 200 ms/);
   });
 });
