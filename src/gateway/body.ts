@@ -3,7 +3,8 @@
 // backend, as nginx does with fastcgi_request_buffering on: a chunked body's size is then
 // known, and a body can be sent again for the one retry. Small bodies stay in memory; past
 // `memoryBytes` a body is spooled to an unlinked file in app.spoolDir, so a 5 MiB upload costs
-// 64 KiB of memory and leaves no file behind even if the process dies.
+// 64 KiB of memory and leaves no file behind even if the process dies. A body nobody will
+// read (its request was refused first) is read and dropped instead: linger().
 
 import { randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
@@ -14,6 +15,9 @@ import { Readable } from 'node:stream';
 import type { StdinSource } from '../pool/run-request.ts';
 
 const SPOOL_CHUNK = 64 * 1024;
+/** Lingering close of an unread body: how long and how much is read and dropped at most. */
+const LINGER_MS = 10_000;
+const LINGER_MIN_BYTES = 1024 * 1024;
 
 export class BodyError extends Error {
   readonly status: number;
@@ -237,6 +241,35 @@ export function readBody(
     if (!req.complete)
       settle(new BodyError(400, 'the client closed the connection during the request body'), null);
   });
+}
+
+/**
+ * An error answered before the body was read (413, 404, ...) while the client is still
+ * sending. Node closes a `Connection: close` connection once the response ends, which would
+ * reset it under the upload and the client would likely never read the answer; so the rest of
+ * the body is read and dropped first (nginx's lingering close), within bounds, and then `end`
+ * runs. Past the bounds the connection is cut.
+ */
+export function linger(req: http.IncomingMessage, maxBodyBytes: number, end: () => void): void {
+  const maxBytes = Math.max(LINGER_MIN_BYTES, 2 * maxBodyBytes);
+  let dropped = 0;
+  let ended = false;
+  const finish = (cut: boolean) => {
+    if (ended) return;
+    ended = true;
+    clearTimeout(timer);
+    end();
+    if (cut) req.socket.destroySoon();
+  };
+  const timer = setTimeout(() => finish(true), LINGER_MS);
+  timer.unref();
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > maxBytes) finish(true);
+  });
+  req.once('end', () => finish(false));
+  req.once('close', () => finish(false));
+  req.resume();
 }
 
 /** A file only this process can reach: created exclusively, then unlinked at once. */

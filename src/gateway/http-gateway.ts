@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import type { PoolThread } from '../pool/pool-thread.ts';
 import type { DataPlane } from '../worker/worker-main.ts';
 import { AccessLog } from './access-log.ts';
-import { BodyError, hasBody, readBody } from './body.ts';
+import { BodyError, hasBody, linger, readBody } from './body.ts';
 import { ClientBalancer } from './client-balance.ts';
 import { type BodyReader, type ClientErrorReply, ClientErrors } from './client-errors.ts';
 import { errorReply } from './errors-page.ts';
@@ -31,9 +31,6 @@ import { createStaticFiles, type StaticFileServer } from './static-files.ts';
 /** Bodies up to this size stay in memory; larger ones are spooled to app.spoolDir. */
 const BODY_MEMORY_BYTES = 64 * 1024;
 const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
-/** Lingering close of an unread body: how long and how much is read and dropped at most. */
-const LINGER_MS = 10_000;
-const LINGER_MIN_BYTES = 1024 * 1024;
 
 /** A request from node:http or from the gateway's own front. */
 type GatewayRequest = http.IncomingMessage | FastRequest;
@@ -89,6 +86,11 @@ export async function startGateway(
   // (bad path, no script, too large) is refused before its body is sent at all.
   server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) =>
     handle(g, req, res, true),
+  );
+  // Other expectations are ignored, as nginx and HAProxy do (RFC 9110 §10.1.1 allows a 417):
+  // node:http's bare 417 would neither say why nor be logged.
+  server.on('checkExpectation', (req: http.IncomingMessage, res: http.ServerResponse) =>
+    handle(g, req, res, false),
   );
   server.on('clientError', g.clientErrors.onClientError);
   server.on('connect', g.clientErrors.onConnect);
@@ -341,35 +343,6 @@ class ClientExchange implements ClientSide, BodyReader {
     if (this.#expectsContinue && !this.#continued) this.res.writeContinue();
     this.#continued = true;
   }
-}
-
-/**
- * An error answered before the body was read (413, 404, ...) while the client is still
- * sending. Node closes a `Connection: close` connection once the response ends, which would
- * reset it under the upload and the client would likely never read the answer; so the rest of
- * the body is read and dropped first (nginx's lingering close), within bounds, and then `end`
- * runs. Past the bounds the connection is cut.
- */
-function linger(req: http.IncomingMessage, maxBodyBytes: number, end: () => void): void {
-  const maxBytes = Math.max(LINGER_MIN_BYTES, 2 * maxBodyBytes);
-  let dropped = 0;
-  let ended = false;
-  const finish = (cut: boolean) => {
-    if (ended) return;
-    ended = true;
-    clearTimeout(timer);
-    end();
-    if (cut) req.socket.destroySoon();
-  };
-  const timer = setTimeout(() => finish(true), LINGER_MS);
-  timer.unref();
-  req.on('data', (chunk: Buffer) => {
-    dropped += chunk.length;
-    if (dropped > maxBytes) finish(true);
-  });
-  req.once('end', () => finish(false));
-  req.once('close', () => finish(false));
-  req.resume();
 }
 
 function forward(g: Gateway, client: ClientExchange, mapped: MappedRequest): void {

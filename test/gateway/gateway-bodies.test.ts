@@ -113,6 +113,17 @@ describe('request bodies', () => {
     assert.match(accepted, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK/);
     assert.match(accepted, /"bodyLength": 5/);
   });
+
+  test('an expectation other than 100-continue is ignored, as nginx ignores it', async () => {
+    const reply = await send(gw.port, '/echo.php', {
+      method: 'POST',
+      body: 'hello',
+      headers: { Expect: 'x-later' },
+    });
+    assert.equal(reply.status, 200);
+    assert.equal(json(reply).bodyLength, 5);
+    assert.equal(json(reply).params.HTTP_EXPECT, 'x-later');
+  });
 });
 
 describe('responses', () => {
