@@ -25,5 +25,5 @@ wrk -t2 -c"$CONNS" -d"$SECS"s --latency "http://127.0.0.1:$HP$URLPATH" | grep -E
 after=$(curl -s "127.0.0.1:$AP/metrics" | awk '/^fcgipool_thread_requests_total/ {s += $2} END {print s}')
 kill -TERM $PID; wait $PID
 # the warm-up is in the profile too: count its requests as well
-"$NODE" bench/cpu-profile.ts "$DIR" "$after" 25
+"$NODE" bench/cpu-profile.ts "$DIR" "$after" ${TOP:-25}
 echo "(profiles cover the whole run: $after requests, $((after - before)) in the measured wrk run)"
