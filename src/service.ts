@@ -66,9 +66,9 @@ export async function startService(config: Config, log: Logger): Promise<Service
     retryNonIdempotent: config.app.retryNonIdempotent,
     accessLog: config.log.access,
     logLevel: config.log.level,
-    keepAliveTimeoutMs: 5000,
-    requestTimeoutMs: 300_000,
-    headersTimeoutMs: 60_000,
+    keepAliveTimeoutMs: config.app.keepAliveTimeoutMs,
+    requestTimeoutMs: config.app.requestTimeoutMs,
+    headersTimeoutMs: config.app.headerTimeoutMs,
     fastFront: config.httpFront === 'fast',
     warmUp: config.warmUp,
   };

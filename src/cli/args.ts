@@ -129,6 +129,11 @@ export function buildProgram(version: string, onParsed: (r: CliCommand) => void)
       intParser('--queue-timeout'),
     )
     .option(
+      '--keep-alive-timeout <ms>',
+      'close an idle client connection after this long (default: 75000)',
+      intParser('--keep-alive-timeout'),
+    )
+    .option(
       '--max-body <size>',
       'largest request body, e.g. 8m, 512k or bytes (default: 8m)',
       sizeParser('--max-body'),

@@ -21,6 +21,7 @@ export interface ConfigFlags {
   checkScriptExists?: boolean;
   trustedProxy?: string[];
   maxBody?: number;
+  keepAliveTimeout?: number;
   maxConnections?: number;
   maxIdle?: number;
   reuse?: string;
@@ -79,6 +80,14 @@ export const OVERRIDES: readonly Override[] = [
     list: true,
   },
   { path: ['app', 'maxBodyBytes'], env: 'FCGI_POOL_MAX_BODY', flag: 'maxBody', option: '--max-body' },
+  {
+    path: ['app', 'keepAliveTimeoutMs'],
+    env: 'FCGI_POOL_KEEP_ALIVE_TIMEOUT',
+    flag: 'keepAliveTimeout',
+    option: '--keep-alive-timeout',
+  },
+  { path: ['app', 'headerTimeoutMs'], env: 'FCGI_POOL_HEADER_TIMEOUT' },
+  { path: ['app', 'requestTimeoutMs'], env: 'FCGI_POOL_REQUEST_TIMEOUT' },
   {
     path: ['serverDefaults', 'maxConnections'],
     env: 'FCGI_POOL_MAX_CONNECTIONS',

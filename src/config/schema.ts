@@ -114,6 +114,16 @@ const AppSchema = z
     spoolDir: absolutePathField('a directory for request bodies').prefault(os.tmpdir()),
     /** Retry POST/PATCH/... on a fresh connection when a reused one failed before any response byte. */
     retryNonIdempotent: boolField().default(false),
+    /**
+     * An idle client connection closes after this long. nginx's keepalive_timeout (75 s): above
+     * the 60 s that load balancers (AWS ALB, ingress-nginx) keep an idle upstream connection, so
+     * they never send a request on a connection this side is closing.
+     */
+    keepAliveTimeoutMs: intField(1).default(75_000),
+    /** A request head must arrive within this long, or it is a 408 (nginx client_header_timeout). */
+    headerTimeoutMs: intField(1).default(60_000),
+    /** A request, head and body, must arrive within this long, or it is a 408 (node:http's default). */
+    requestTimeoutMs: intField(1).default(300_000),
   })
   .prefault({});
 
@@ -339,6 +349,14 @@ export const ConfigSchema = RawConfigSchema.transform((raw, ctx) => {
       });
     } else seen.set(s.name, i);
   });
+  if (raw.app.headerTimeoutMs > raw.app.requestTimeoutMs) {
+    ctx.issues.push({
+      code: 'custom',
+      path: ['app', 'headerTimeoutMs'],
+      message: `must not exceed app.requestTimeoutMs (${raw.app.headerTimeoutMs} > ${raw.app.requestTimeoutMs}): the head is part of the request`,
+      input: raw.app.headerTimeoutMs,
+    });
+  }
   if (servers.length > raw.pool.maxServers) {
     ctx.issues.push({
       code: 'custom',

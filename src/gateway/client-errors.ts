@@ -35,6 +35,7 @@ interface ParserError extends Error {
 
 export interface ClientErrorLimits {
   readonly maxHeaderBytes: number;
+  readonly headersTimeoutMs: number;
   readonly requestTimeoutMs: number;
 }
 
@@ -46,8 +47,11 @@ export function clientErrorReply(err: ParserError, limits: ClientErrorLimits): C
       return { status: 431, reason: `the request head is larger than ${limits.maxHeaderBytes} bytes` };
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
       return { status: 413, reason: 'the chunk extensions of the request body are too large' };
-    case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return { status: 408, reason: `the request did not arrive within ${limits.requestTimeoutMs} ms` };
+    case 'ERR_HTTP_REQUEST_TIMEOUT': // either limit: node:http does not say which
+      return {
+        status: 408,
+        reason: `the request did not arrive in time (its head within ${limits.headersTimeoutMs} ms, the whole of it within ${limits.requestTimeoutMs} ms)`,
+      };
     case 'HPE_INVALID_VERSION':
     case 'HPE_PAUSED_H2_UPGRADE': // an HTTP/2 preface ("PRI * HTTP/2.0")
       return { status: 505, reason: 'only HTTP/1.0 and HTTP/1.1 are served here' };

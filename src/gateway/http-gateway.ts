@@ -69,6 +69,7 @@ export async function startGateway(
     checkScript: app.checkScriptExists && !app.routeAll ? createScriptChecker(app.docroot) : null,
     clientErrors: new ClientErrors(accessLog, {
       maxHeaderBytes: app.maxHeaderBytes,
+      headersTimeoutMs: opts.headersTimeoutMs,
       requestTimeoutMs: opts.requestTimeoutMs,
     }),
     closing: false,
@@ -78,6 +79,8 @@ export async function startGateway(
       keepAlive: true,
       requestTimeout: opts.requestTimeoutMs,
       headersTimeout: opts.headersTimeoutMs,
+      // checked each second, as the fast front sweeps (node:http's default is every 30 s)
+      connectionsCheckingInterval: 1000,
       maxHeaderSize: app.maxHeaderBytes,
     },
     (req, res) => handle(g, req, res, false),

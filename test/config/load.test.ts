@@ -38,6 +38,12 @@ describe('loadConfig', () => {
     assert.deepEqual(config.listen.grpc, { host: '127.0.0.1', port: 50051 });
     assert.deepEqual(config.servers, [], 'no backend: the embedded responder answers');
     assert.ok(config.threads >= 1);
+    assert.equal(
+      config.app.keepAliveTimeoutMs,
+      75_000,
+      "nginx's keepalive_timeout, above a load balancer's 60 s",
+    );
+    assert.equal(config.app.headerTimeoutMs, 60_000, "nginx's client_header_timeout");
   });
 
   test('a YAML file is merged over the defaults and servers inherit serverDefaults', () => {
@@ -210,6 +216,22 @@ describe('loadConfig errors name the field and where the value came from', () =>
       assert.match(err.message, /from --backend/);
     });
   }
+
+  test('client timeouts come from the file, the environment and --keep-alive-timeout', () => {
+    const file = yamlFile('app:\n  keepAliveTimeoutMs: 65000\n  requestTimeoutMs: 120000\n');
+    const env = { FCGI_POOL_HEADER_TIMEOUT: '20000', FCGI_POOL_KEEP_ALIVE_TIMEOUT: '70000' };
+    const config = loadConfig({ file, env, flags: { keepAliveTimeout: 90_000 } });
+    assert.deepEqual(
+      [config.app.keepAliveTimeoutMs, config.app.headerTimeoutMs, config.app.requestTimeoutMs],
+      [90_000, 20_000, 120_000],
+    );
+  });
+
+  test('a header timeout longer than the request timeout is refused', () => {
+    const err = configError(() => loadConfig({ env: { FCGI_POOL_REQUEST_TIMEOUT: '30000' } }));
+    assert.equal(err.field, 'app.headerTimeoutMs');
+    assert.match(err.message, /must not exceed app\.requestTimeoutMs \(60000 > 30000\)/);
+  });
 
   test('explicit maxIdle above maxConnections is refused', () => {
     const file = yamlFile('servers:\n  - address: a:9000\n    maxConnections: 2\n    maxIdle: 4\n');

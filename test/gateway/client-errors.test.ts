@@ -2,6 +2,8 @@
 // answer that says why, in its turn after the answers before it on the connection, and an
 // access-log line under the id the client got; then the connection closes. (node:http alone
 // answers a bare 400 at once, ahead of a pipelined request's own answer, and logs nothing.)
+// And clients that are slow or idle: the configured keep-alive and header timeouts hold on
+// both fronts.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -10,9 +12,14 @@ import { after, before, describe, test } from 'node:test';
 import { clientErrorReply } from '../../src/gateway/client-errors.ts';
 import { type PhpFpm, startPhpFpm } from '../helpers/php-fpm.ts';
 import { eventually, logLines, type Serving, startServing } from '../helpers/serve-process.ts';
+import { startTestGateway, type TestGateway } from './gateway-harness.ts';
 
 let fpm: PhpFpm;
 let gw: Serving;
+/** In process, with short client timeouts. */
+let quick: TestGateway;
+const KEEP_ALIVE_MS = 1500;
+const HEADER_MS = 700;
 
 before(async () => {
   fpm = await startPhpFpm({ children: 2 });
@@ -26,10 +33,16 @@ before(async () => {
     '--warm-up',
     '0',
   ]);
+  quick = await startTestGateway({
+    threads: 1,
+    servers: [fpm.address],
+    serverDefaults: { maxConnections: 1 },
+    app: { docroot: fpm.docroot, keepAliveTimeoutMs: KEEP_ALIVE_MS, headerTimeoutMs: HEADER_MS },
+  });
 });
 
 after(async () => {
-  await gw?.stop();
+  await Promise.all([gw?.stop(), quick?.stop()]);
   await fpm?.stop();
 });
 
@@ -132,8 +145,74 @@ describe('requests the gateway cannot parse', { timeout: 20_000 }, () => {
   });
 });
 
+/** A client connection read as it goes: what arrived so far, and when the gateway closed it. */
+async function openClient(port: number) {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  await once(socket, 'connect');
+  let text = '';
+  socket.on('data', (c: Buffer) => {
+    text += c.toString('latin1');
+  });
+  const closedAt = once(socket, 'close').then(() => Date.now());
+  return {
+    socket,
+    /** Everything read once `count` answers have fully arrived (Content-Length bodies). */
+    async answers(count: number): Promise<string> {
+      return eventually(async () => {
+        const got = answers(text).filter((a) => {
+          const length = /\r\ncontent-length: (\d+)\r\n/i.exec(a);
+          return length !== null && a.length - a.indexOf('\r\n\r\n') - 4 >= Number(length[1]);
+        });
+        assert.ok(got.length >= count, `${got.length} of ${count} answers: ${JSON.stringify(text)}`);
+        return text;
+      }, 5000);
+    },
+    closedAt,
+  };
+}
+
+describe('slow and idle clients', { timeout: 20_000 }, () => {
+  for (const [front, first] of [
+    ['the fast front', 'GET /hello.php HTTP/1.1\r\nHost: x\r\n\r\n'],
+    [
+      'node:http (after a request with a body)',
+      'POST /hello.php HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx',
+    ],
+  ]) {
+    test(`${front}: an idle connection is kept for app.keepAliveTimeoutMs, then closed`, async () => {
+      const client = await openClient(quick.port);
+      client.socket.write(first);
+      assert.match(await client.answers(1), /\r\nKeep-Alive: timeout=1\r\n/i);
+      await new Promise((r) => setTimeout(r, 300));
+      client.socket.write('GET /hello.php HTTP/1.1\r\nHost: x\r\n\r\n');
+      const both = await client.answers(2);
+      const idleFrom = Date.now();
+      assert.match(answers(both)[1], /^HTTP\/1\.1 200 /, 'still open after 300 ms idle');
+      const idleFor = (await client.closedAt) - idleFrom;
+      // the fast front sweeps each second; node:http adds a second to its socket timeout
+      assert.ok(
+        idleFor >= KEEP_ALIVE_MS - 100 && idleFor < KEEP_ALIVE_MS + 3000,
+        `closed after ${idleFor} ms idle`,
+      );
+    });
+
+    test(`${front}: a head slower than app.headerTimeoutMs is a 408 that says why`, async () => {
+      const client = await openClient(quick.port);
+      client.socket.write(first);
+      await client.answers(1);
+      client.socket.write('GET /hello.php HTTP/1.1\r\nHost: x\r\nX-Slow');
+      const started = Date.now();
+      await client.closedAt;
+      const late = answers(await client.answers(2))[1];
+      assert.match(late, /^HTTP\/1\.1 408 /);
+      assert.match(late, new RegExp(`within ${HEADER_MS} ms`));
+      assert.ok(Date.now() - started >= HEADER_MS - 100, 'not before the timeout');
+    });
+  }
+});
+
 test('each parse error maps to the status nginx would answer; a reset gets none', () => {
-  const limits = { maxHeaderBytes: 16384, requestTimeoutMs: 300_000 };
+  const limits = { maxHeaderBytes: 16384, headersTimeoutMs: 60_000, requestTimeoutMs: 300_000 };
   const reply = (code: string, reason?: string) =>
     clientErrorReply(Object.assign(new Error(), { code, reason }), limits);
   assert.deepEqual(reply('HPE_INVALID_METHOD', 'Invalid method encountered'), {
@@ -144,7 +223,7 @@ test('each parse error maps to the status nginx would answer; a reset gets none'
   assert.equal(reply('HPE_CHUNK_EXTENSIONS_OVERFLOW')?.status, 413);
   assert.deepEqual(reply('ERR_HTTP_REQUEST_TIMEOUT'), {
     status: 408,
-    reason: 'the request did not arrive within 300000 ms',
+    reason: 'the request did not arrive in time (its head within 60000 ms, the whole of it within 300000 ms)',
   });
   assert.equal(reply('HPE_INVALID_VERSION')?.status, 505);
   assert.equal(reply('ECONNRESET'), null);
