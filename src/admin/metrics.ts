@@ -229,6 +229,19 @@ export function buildMetrics(opts: MetricsOptions): AdminMetrics {
       for (const [server, s] of named(snap)) put({ server }, s.duration);
     },
   );
+  f.counter(
+    'fcgipool_gateway_answers_total',
+    'Requests the gateway answered itself, no backend asked, by HTTP status: refusals (400, 403, 404, 413, 431 ...), static files, requests that did not parse, 503 with no server up.',
+    ['code'],
+    (put, snap) => {
+      for (const code of STATUS_CODE_NAMES) {
+        put(
+          { code },
+          snap.threads.reduce((n, t) => n + t.answered[code], 0),
+        );
+      }
+    },
+  );
   perThread(
     'counter',
     'fcgipool_thread_requests_total',

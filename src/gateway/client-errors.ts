@@ -67,14 +67,17 @@ export function clientErrorReply(err: ParserError, limits: ClientErrorLimits): C
 export class ClientErrors {
   readonly #accessLog: AccessLog | null;
   readonly #limits: ClientErrorLimits;
+  /** Counts an answer (fcgipool_gateway_answers_total). */
+  readonly #count: (status: number) => void;
   /** The last request node:http handed over on each connection (its response leaves last). */
   readonly #latest = new WeakMap<Duplex, { res: http.ServerResponse; reader: BodyReader }>();
   /** Connections whose parse error is answered: node:http reports it again on each read. */
   readonly #answered = new WeakSet<Duplex>();
 
-  constructor(accessLog: AccessLog | null, limits: ClientErrorLimits) {
+  constructor(accessLog: AccessLog | null, limits: ClientErrorLimits, count: (status: number) => void) {
     this.#accessLog = accessLog;
     this.#limits = limits;
+    this.#count = count;
   }
 
   /** node:http handed this request over; a later parse error on its connection waits for it. */
@@ -117,6 +120,7 @@ export class ClientErrors {
     req?: http.IncomingMessage,
   ): void {
     const reqId = randomUUID();
+    this.#count(reply.status);
     this.#accessLog?.write({
       reqId,
       method: req?.method,

@@ -67,11 +67,15 @@ export async function startGateway(
     accessLog,
     staticFiles: app.staticFiles && !app.routeAll ? createStaticFiles(app) : null,
     checkScript: app.checkScriptExists && !app.routeAll ? createScriptChecker(app.docroot) : null,
-    clientErrors: new ClientErrors(accessLog, {
-      maxHeaderBytes: app.maxHeaderBytes,
-      headersTimeoutMs: opts.headersTimeoutMs,
-      requestTimeoutMs: opts.requestTimeoutMs,
-    }),
+    clientErrors: new ClientErrors(
+      accessLog,
+      {
+        maxHeaderBytes: app.maxHeaderBytes,
+        headersTimeoutMs: opts.headersTimeoutMs,
+        requestTimeoutMs: opts.requestTimeoutMs,
+      },
+      (status) => pt.shm.stats.answered(pt.thread, status),
+    ),
     closing: false,
   };
   const server = http.createServer(
@@ -280,6 +284,8 @@ class ClientExchange implements ClientSide, BodyReader {
   done(status: number, why?: string, server?: string): void {
     if (this.#logged) return;
     this.#logged = true;
+    // a request sent to a backend is counted there (fcgipool_requests_total)
+    if (server === undefined) this.#g.pt.shm.stats.answered(this.#g.pt.thread, status);
     const { req } = this;
     this.#g.accessLog?.write({
       reqId: this.reqId,

@@ -181,9 +181,17 @@ export const ThreadWord = {
   CLIENTS_MOVED: 9,
   /** 1 while this thread's HTTP listener accepts: only then may others move clients to it. */
   LISTENING: 10,
+  /**
+   * Counters: requests the gateway answered itself, no backend asked (refusals, static files),
+   * one word per STATUS_CODE_NAMES entry, on the thread region's second and third lines.
+   */
+  ANSWERED: LINE_WORDS,
   /** First per-server block; each is ThreadServerWord-shaped. */
-  SERVERS: LINE_WORDS,
+  SERVERS: 3 * LINE_WORDS,
 } as const;
+if (ThreadWord.ANSWERED + STATUS_CODE_NAMES.length > ThreadWord.SERVERS) {
+  throw new RangeError('STATUS_CODE_NAMES does not fit the answered-by-code lines of a thread region');
+}
 
 /** Per thread × server block inside the thread region. */
 export const ThreadServerWord = {

@@ -70,6 +70,8 @@ export interface ThreadSnapshot {
   clients: number;
   clientsAccepted: number;
   clientsMoved: number;
+  /** Requests the gateway answered itself (no backend asked), by `code` label. */
+  answered: Record<StatusCodeName, number>;
   /** Statistics of this thread's lock (this thread as the victim), summed over acquirers. */
   lock: LockStats;
   servers: ThreadServerSnapshot[];
@@ -250,6 +252,7 @@ export class StatsReader {
         clients: Atomics.load(i32, tb + ThreadWord.CLIENTS),
         clientsAccepted: this.extend(tb + ThreadWord.CLIENTS_ACCEPTED),
         clientsMoved: this.extend(tb + ThreadWord.CLIENTS_MOVED),
+        answered: this.codes(tb + ThreadWord.ANSWERED),
         lock: readLockStats(st, t, this.extend),
         servers: perServer,
       });
@@ -273,13 +276,21 @@ export class StatsReader {
     let sumUs = 0;
     for (let t = 0; t <= st.cfg.threads; t++) {
       const b = L.histBase + t * L.histStride + HistWord.SERVERS + srv.server * RequestWord.SIZE;
-      STATUS_CODE_NAMES.forEach((name, c) => {
-        srv.requests[name] += this.extend(b + RequestWord.CODES + c);
-      });
+      const codes = this.codes(b + RequestWord.CODES);
+      for (const name of STATUS_CODE_NAMES) srv.requests[name] += codes[name];
       for (let k = 0; k < perBucket.length; k++) perBucket[k] += this.extend(b + RequestWord.BUCKETS + k);
       sumUs += Number(Atomics.load(st.i64, (b + RequestWord.DURATION_US) >> 1));
     }
     srv.duration = cumulative(REQUEST_BUCKETS_S, perBucket, sumUs);
+  }
+
+  /** STATUS_CODE_NAMES.length counter words from `word`, by code label. */
+  private codes(word: number): Record<StatusCodeName, number> {
+    const out = zeros(STATUS_CODE_NAMES);
+    STATUS_CODE_NAMES.forEach((name, c) => {
+      out[name] = this.extend(word + c);
+    });
+    return out;
   }
 
   /** One thread's histogram: bounds.length + 1 bucket words from `bucketWord`, a 64-bit µs sum. */

@@ -101,6 +101,14 @@ export class ThreadStats {
     Atomics.add(this.i32, b + RequestWord.BUCKETS + bucketOf(REQUEST_BOUNDS_US, us), 1);
     Atomics.add(this.i64, (b + RequestWord.DURATION_US) >> 1, BigInt(us));
   }
+  /**
+   * A request the gateway answered itself with HTTP `status`, no backend asked (a refusal, a
+   * static file, a request that did not parse): fcgipool_gateway_answers_total.
+   */
+  answered(thread: number, status: number): void {
+    const code = CODE_INDEX[status >= 100 && status < 600 ? status | 0 : 0];
+    Atomics.add(this.i32, this.at(thread) + ThreadWord.ANSWERED + code, 1);
+  }
   /** Gauge: this thread's event-loop utilisation (0..1) over its last sample period. */
   eventLoopUtilization(thread: number, ratio: number): void {
     const ppm = ratio > 0 ? Math.min(1e6, Math.round(ratio * 1e6)) : 0;

@@ -11,7 +11,7 @@ import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { clientErrorReply } from '../../src/gateway/client-errors.ts';
 import { type PhpFpm, startPhpFpm } from '../helpers/php-fpm.ts';
-import { eventually, logLines, type Serving, startServing } from '../helpers/serve-process.ts';
+import { eventually, httpGet, logLines, type Serving, startServing } from '../helpers/serve-process.ts';
 import { startTestGateway, type TestGateway } from './gateway-harness.ts';
 
 let fpm: PhpFpm;
@@ -142,6 +142,30 @@ describe('requests the gateway cannot parse', { timeout: 20_000 }, () => {
     const h2 = await converse('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
     assert.match(h2, /^HTTP\/1\.1 505 HTTP Version Not Supported\r\n/);
     assert.equal((await accessLine(h2)).status, 505);
+  });
+});
+
+describe('answers without a backend', () => {
+  test('are counted by code in fcgipool_gateway_answers_total (those above, and a refusal)', async () => {
+    assert.match(
+      await converse('GET /a/../../etc/x.php HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+      /^HTTP\/1\.1 403 /,
+    );
+    const metrics = (await httpGet(gw.admin, '/metrics')).body;
+    const count = (code: string) =>
+      Number(
+        new RegExp(`^fcgipool_gateway_answers_total\\{code="${code}"\\} (\\d+)$`, 'm').exec(metrics)?.[1],
+      );
+    // two 400s (a head, a chunked body), the 404 whose body broke, the 431 and the 505 of the
+    // tests above, this 403; the POST that reached PHP is counted under its server instead
+    assert.deepEqual(
+      ['400', '403', '404', '4xx', '5xx', '200'].map(count),
+      [2, 1, 1, 1, 1, 0],
+      metrics
+        .split('\n')
+        .filter((l) => l.startsWith('fcgipool_gateway_answers_total'))
+        .join('\n'),
+    );
   });
 });
 
