@@ -4,9 +4,11 @@
 // errors (5xx) do not: details name backends and addresses, and belong in the log, which
 // the X-Request-Id response header lets an operator find.
 
-import type { OutgoingHttpHeaders } from 'node:http';
+import { type OutgoingHttpHeaders, STATUS_CODES } from 'node:http';
 
 export interface ErrorReply {
+  /** The status line's reason phrase, the one the body's first line names. */
+  readonly reason: string;
   readonly body: Buffer;
   readonly headers: OutgoingHttpHeaders;
 }
@@ -71,7 +73,7 @@ export function errorReply(status: number, detail?: string): ErrorReply {
   };
   // A queue that is full now drains within a second or so at php-fpm speeds.
   if (status === 503) headers['Retry-After'] = '1';
-  return { body, headers };
+  return { reason: reasonPhrase(status), body, headers };
 }
 
 /**
@@ -79,16 +81,21 @@ export function errorReply(status: number, detail?: string): ErrorReply {
  * serves (a CONNECT request, which node:http hands over raw).
  */
 export function errorMessage(status: number, detail?: string, extra: OutgoingHttpHeaders = {}): Buffer {
-  const { body, headers } = errorReply(status, detail);
+  const { reason, body, headers } = errorReply(status, detail);
   Object.assign(headers, extra);
-  let head = `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\n`;
+  let head = `HTTP/1.1 ${status} ${reason}\r\n`;
   for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
   return Buffer.concat([Buffer.from(`${head}Connection: close\r\n\r\n`, 'latin1'), body]);
 }
 
 function head(status: number): string {
   const explanation = EXPLANATIONS[status] ?? (status >= 500 ? EXPLANATIONS[500] : EXPLANATIONS[400]);
-  return `${status} ${REASONS[status] ?? 'Error'}\n${explanation}\n`;
+  return `${status} ${reasonPhrase(status)}\n${explanation}\n`;
+}
+
+/** RFC 9110's names (413 is "Content Too Large", where node:http still says "Payload"). */
+function reasonPhrase(status: number): string {
+  return REASONS[status] ?? STATUS_CODES[status] ?? 'Error';
 }
 
 function makeFixed(status: number): Buffer {

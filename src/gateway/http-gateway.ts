@@ -307,20 +307,20 @@ class ClientExchange implements ClientSide, BodyReader {
       // the response already started: cut it off rather than send a wrong ending
       res.destroy();
     } else if (!res.destroyed) {
-      const { body, headers } = errorReply(status, why);
+      const { reason, body, headers } = errorReply(status, why);
       const payload = req.method === 'HEAD' ? undefined : body;
       if (!(req instanceof http.IncomingMessage) || req.complete || !hasBody(req)) {
-        res.writeHead(status, headers);
+        res.writeHead(status, reason, headers);
         res.end(payload);
       } else if ((this.#expectsContinue && !this.#continued) || this.#bodyAbort?.signal.aborted) {
         // the client waits for our word before sending its body, or the parser failed in
         // it: no more of it will come
         headers.Connection = 'close';
-        res.writeHead(status, headers);
+        res.writeHead(status, reason, headers);
         res.end(payload);
       } else {
         // the client is still sending: the answer goes out now, the end once the body is in
-        res.writeHead(status, headers);
+        res.writeHead(status, reason, headers);
         if (payload !== undefined) res.write(payload);
         linger(req, this.#g.opts.maxBodyBytes, () => res.end());
       }

@@ -201,8 +201,8 @@ function reply(
   detail: string,
   why = detail,
 ): StaticResult {
-  const { body, headers } = errorReply(status, detail);
-  res.writeHead(status, headers);
+  const { reason, body, headers } = errorReply(status, detail);
+  res.writeHead(status, reason, headers);
   res.end(req.method === 'HEAD' ? undefined : body);
   return { status, why };
 }
