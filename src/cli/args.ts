@@ -5,7 +5,8 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import type { ConfigFlags } from '../config/overrides.ts';
-import { HTTP_FRONTS, LOG_LEVELS, REUSE_MODES } from '../config/schema.ts';
+import { HTTP_FRONTS, LOG_LEVELS } from '../config/schema.ts';
+import { REUSE_MODES } from '../config/server-schema.ts';
 import { parseBoolean, parseByteSize, parseDecimal, splitList } from '../config/units.ts';
 import { ConfigError } from '../errors.ts';
 

@@ -11,14 +11,8 @@ import {
   overridesFromEnv,
   overridesFromFlags,
 } from './overrides.ts';
-import {
-  type Config,
-  ConfigSchema,
-  resolveServer,
-  type ServerConfig,
-  type ServerDefaults,
-  ServerEntrySchema,
-} from './schema.ts';
+import { type Config, ConfigSchema } from './schema.ts';
+import { resolveServer, type ServerConfig, type ServerDefaults, ServerEntrySchema } from './server-schema.ts';
 import { type ConfigFile, readConfigFile } from './yaml-file.ts';
 
 export type { ConfigFlags } from './overrides.ts';

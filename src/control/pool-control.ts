@@ -4,7 +4,7 @@
 import { type handleUnaryCall, type ServerUnaryCall, type ServerWritableStream, status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { parseServer } from '../config/load.ts';
-import type { ServerDefaults } from '../config/schema.ts';
+import type { ServerDefaults } from '../config/server-schema.ts';
 import { ConfigError } from '../errors.ts';
 import type { IdleListChange } from '../generated/fcgipool/v1/IdleListChange.ts';
 import type { PoolControlHandlers } from '../generated/fcgipool/v1/PoolControl.ts';

@@ -7,7 +7,6 @@ import { IdleLists } from './idle-lists.ts';
 import { TakeoverLocks } from './lock.ts';
 import {
   ConnIdWord,
-  computeLayout,
   FREE,
   HeaderWord,
   LINE_WORDS,
@@ -18,10 +17,10 @@ import {
   SHM_MAGIC,
   SHM_VERSION,
   type ShmConfig,
-  type ShmLayout,
   SlotWord,
   ThreadWord,
 } from './offsets.ts';
+import { computeLayout, type ShmLayout } from './regions.ts';
 import { ServerCounters } from './server-counters.ts';
 import { Slots } from './slots.ts';
 import { ThreadStats } from './thread-stats.ts';
